@@ -1,0 +1,471 @@
+"""``Rapport``: the object a host app talks to.
+
+It validates input at the boundary (pydantic), runs each operation in a transaction, and
+hands back detached pydantic objects. It works in three ways:
+
+* ``Rapport.from_url(url)`` — rapport builds and owns the engine (``close()`` disposes it);
+* ``Rapport(engine)`` — each call runs in its own transaction on the host's engine;
+* ``Rapport(session)`` — each call joins the host's session and never commits: the
+  host's transaction decides whether rapport's writes are kept.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from types import TracebackType
+from typing import Any, TypeVar
+
+import pydantic
+from sqlalchemy import Engine, exc
+from sqlalchemy.orm import Session
+
+from rapport import database
+from rapport._errors import (
+    DatabaseError,
+    FieldProblem,
+    InvalidInputError,
+    RapportError,
+    SchemaError,
+)
+from rapport.models.enums import Channel, ConsentState, PromiseStatus
+from rapport.models.schemas import (
+    CaseIn,
+    CaseOut,
+    ConsentChangeOut,
+    ConsentIn,
+    CustomerIn,
+    CustomerOut,
+    CustomerProfile,
+    FamilyMemberIn,
+    FamilyMemberOut,
+    ImportantDateIn,
+    ImportantDateOut,
+    InteractionIn,
+    InteractionOut,
+    InterestIn,
+    InterestOut,
+    PromiseIn,
+    PromiseOut,
+    PurchaseIn,
+    PurchaseOut,
+)
+from rapport.models.values import CurrencyCode, Timestamp
+from rapport.store import Store, WriteSummary
+
+_M = TypeVar("_M", bound=pydantic.BaseModel)
+_T = TypeVar("_T")
+
+Clock = Callable[[], dt.datetime]
+
+
+def utc_now() -> dt.datetime:
+    """The default clock: the current time in UTC."""
+    return dt.datetime.now(dt.UTC)
+
+
+def validate(model: type[_M], data: _M | Mapping[str, Any], *, subject: str | None = None) -> _M:
+    """Validate ``data`` as ``model``, raising :class:`InvalidInputError` with every problem."""
+    if isinstance(data, model):
+        return data
+    try:
+        return model.model_validate(data)
+    except pydantic.ValidationError as error:
+        raise InvalidInputError(_problems(error), subject=subject or _subject(data)) from None
+
+
+def _subject(data: object) -> str | None:
+    if isinstance(data, Mapping):
+        for key in ("external_id", "customer_id"):
+            if isinstance(data.get(key), str):
+                return f"{key} {data[key]!r}"
+    return None
+
+
+def _problems(error: pydantic.ValidationError) -> list[FieldProblem]:
+    problems = []
+    for item in error.errors(include_url=False):
+        field = ".".join(str(part) for part in item["loc"]) or "(row)"
+        value = item.get("input")
+        reason = str(item["msg"]).removeprefix("Value error, ")
+        if item["type"] not in {"value_error", "missing"} and not isinstance(value, Mapping):
+            reason = f"{reason} (got {value!r})"
+        problems.append(FieldProblem(field=field, value=value, reason=reason))
+    return problems
+
+
+def _validate_all(model: type[_M], items: Iterable[_M | Mapping[str, Any]]) -> list[_M]:
+    """Validate a batch; report every bad item (by position) before anything is written."""
+    valid: list[_M] = []
+    problems: list[FieldProblem] = []
+    for index, item in enumerate(items):
+        try:
+            valid.append(validate(model, item))
+        except InvalidInputError as error:
+            where = f"[{index}]" + (f" ({error.subject})" if error.subject else "")
+            problems.extend(
+                FieldProblem(f"{where} {p.field}", p.value, p.reason) for p in error.problems
+            )
+    if problems:
+        raise InvalidInputError(problems)
+    return valid
+
+
+class Rapport:
+    """Customer profiles, history and consent, stored in the caller's database.
+
+    ``currency`` is the business currency (money rollups count it); ``clock`` supplies
+    "now" for timestamps the caller does not give, so tests and replays can fix time.
+    """
+
+    def __init__(
+        self,
+        bind: Engine | Session,
+        *,
+        currency: str = "EUR",
+        clock: Clock = utc_now,
+    ) -> None:
+        self.currency = validate(_Currency, {"currency": currency}).currency
+        self._clock = clock
+        self._owns_engine = False
+        if isinstance(bind, Session):
+            self._session: Session | None = bind
+            self._engine: Engine | None = None
+        elif isinstance(bind, Engine):
+            self._session = None
+            self._engine = bind
+        else:
+            raise TypeError(
+                f"Rapport needs a SQLAlchemy Engine or Session, not {type(bind).__name__}; "
+                "use Rapport.from_url() for a database URL"
+            )
+
+    @classmethod
+    def from_url(cls, url: str, *, currency: str = "EUR", clock: Clock = utc_now) -> Rapport:
+        """Connect to ``url`` with an engine that this object owns and ``close()`` disposes."""
+        rapport = cls(database.create_engine(url), currency=currency, clock=clock)
+        rapport._owns_engine = True
+        return rapport
+
+    def close(self) -> None:
+        """Dispose of the engine if this object created it; a host's engine is left open."""
+        if self._owns_engine and self._engine is not None:
+            self._engine.dispose()
+
+    def __enter__(self) -> Rapport:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ plumbing
+
+    def now(self) -> dt.datetime:
+        now = self._clock()
+        if now.tzinfo is None:
+            raise RapportError("the clock returned a naive datetime; it must be timezone-aware")
+        return now.astimezone(dt.UTC)
+
+    @contextmanager
+    def _store(self) -> Iterator[Store]:
+        """A store on the host's session (no commit) or on a new transaction of our own."""
+        try:
+            if self._session is not None:
+                yield Store(self._session, currency=self.currency)
+                self._session.flush()
+            else:
+                assert self._engine is not None
+                with Session(self._engine, expire_on_commit=False) as session, session.begin():
+                    yield Store(session, currency=self.currency)
+        except exc.SQLAlchemyError as error:
+            raise _database_error(error) from error
+
+    def migrate(self) -> None:
+        """Create or upgrade rapport's tables (in the host's transaction when given one)."""
+        try:
+            if self._session is not None:
+                database.migrate(self._session.connection())
+            else:
+                assert self._engine is not None
+                database.migrate(self._engine)
+        except exc.SQLAlchemyError as error:
+            raise _database_error(error) from error
+
+    def check_schema(self) -> None:
+        """Raise :class:`SchemaError` unless the database is at rapport's newest migration."""
+        if self._session is not None:
+            database.require_current_schema(self._session.connection())
+            return
+        assert self._engine is not None
+        with self._engine.connect() as connection:
+            database.require_current_schema(connection)
+
+    # ------------------------------------------------------------------ customers
+
+    def upsert_customer(self, customer: CustomerIn | Mapping[str, Any]) -> CustomerOut:
+        """Create the customer, or update the fields given, keyed by ``external_id``."""
+        valid = validate(CustomerIn, customer)
+        with self._store() as store:
+            store.upsert_customers([valid], self.now())
+            return store.get_customer(valid.external_id)
+
+    def upsert_customers(self, customers: Iterable[CustomerIn | Mapping[str, Any]]) -> WriteSummary:
+        """Upsert many customers in one transaction; any invalid one rejects the batch."""
+        valid = _validate_all(CustomerIn, customers)
+        with self._store() as store:
+            return store.upsert_customers(valid, self.now())
+
+    def get_customer(self, external_id: str) -> CustomerOut:
+        with self._store() as store:
+            return store.get_customer(external_id)
+
+    def get_profile(self, external_id: str, *, recent: int = 10) -> CustomerProfile:
+        """Everything to know before contacting the customer, with the ``recent`` latest
+        purchases and interactions."""
+        with self._store() as store:
+            return store.profile(external_id, recent=recent)
+
+    def find_customers(
+        self,
+        *,
+        tag: str | None = None,
+        interest: str | None = None,
+        owner: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[CustomerOut]:
+        """Customers with this tag, interest (any letter case) and owner, by external id."""
+        with self._store() as store:
+            return store.find_customers(
+                tag=tag, interest=interest, owner=owner, limit=limit, offset=offset
+            )
+
+    def add_interest(
+        self, external_id: str, interest: InterestIn | Mapping[str, Any] | str
+    ) -> InterestOut:
+        data = {"topic": interest} if isinstance(interest, str) else interest
+        valid = validate(InterestIn, data, subject=f"customer {external_id!r}")
+        with self._store() as store:
+            return store.add_interest(external_id, valid)
+
+    def remove_interest(self, external_id: str, topic: str) -> None:
+        with self._store() as store:
+            store.remove_interest(external_id, topic)
+
+    def add_family_member(
+        self, external_id: str, member: FamilyMemberIn | Mapping[str, Any]
+    ) -> FamilyMemberOut:
+        valid = validate(FamilyMemberIn, member, subject=f"customer {external_id!r}")
+        with self._store() as store:
+            return store.add_family_member(external_id, valid)
+
+    def remove_family_member(self, external_id: str, member_id: int) -> None:
+        with self._store() as store:
+            store.remove_family_member(external_id, member_id)
+
+    def add_important_date(
+        self, external_id: str, date: ImportantDateIn | Mapping[str, Any]
+    ) -> ImportantDateOut:
+        """Remember a date; one with the same label is replaced."""
+        valid = validate(ImportantDateIn, date, subject=f"customer {external_id!r}")
+        with self._store() as store:
+            return store.add_important_date(external_id, valid)
+
+    def remove_important_date(self, external_id: str, date_id: int) -> None:
+        with self._store() as store:
+            store.remove_important_date(external_id, date_id)
+
+    # ------------------------------------------------------------------ history
+
+    def record_purchase(self, purchase: PurchaseIn | Mapping[str, Any]) -> PurchaseOut:
+        """Record a purchase; the same ``external_id`` again returns the stored purchase."""
+        valid = validate(PurchaseIn, purchase)
+        with self._store() as store:
+            return store.record_purchase(valid, self.now())
+
+    def record_purchases(self, purchases: Iterable[PurchaseIn | Mapping[str, Any]]) -> WriteSummary:
+        """Record many purchases in one transaction; already-known ids are counted unchanged."""
+        valid = _validate_all(PurchaseIn, purchases)
+        with self._store() as store:
+            return store.record_purchases(valid, self.now())
+
+    def refund_purchase(
+        self, purchase_external_id: str, *, at: dt.datetime | None = None
+    ) -> PurchaseOut:
+        """Mark a purchase refunded: it leaves the customer's spend and purchase count."""
+        when = self._timestamp(at, "at")
+        with self._store() as store:
+            return store.refund_purchase(purchase_external_id, when)
+
+    def record_interaction(self, interaction: InteractionIn | Mapping[str, Any]) -> InteractionOut:
+        valid = validate(InteractionIn, interaction)
+        with self._store() as store:
+            return store.record_interaction(valid, self.now())
+
+    def record_interactions(
+        self, interactions: Iterable[InteractionIn | Mapping[str, Any]]
+    ) -> WriteSummary:
+        valid = _validate_all(InteractionIn, interactions)
+        with self._store() as store:
+            return store.record_interactions(valid, self.now())
+
+    def open_case(self, case: CaseIn | Mapping[str, Any]) -> CaseOut:
+        valid = validate(CaseIn, case)
+        with self._store() as store:
+            return store.open_case(valid)
+
+    def resolve_case(
+        self,
+        case_id: int,
+        *,
+        at: dt.datetime | None = None,
+        resolution: str | None = None,
+        on_first_contact: bool | None = None,
+        satisfaction_score: int | None = None,
+    ) -> CaseOut:
+        """Close a case; ``on_first_contact`` and the 1-5 ``satisfaction_score`` feed metrics."""
+        when = self._timestamp(at, "at")
+        if satisfaction_score is not None and not 1 <= satisfaction_score <= 5:
+            raise InvalidInputError(
+                [
+                    FieldProblem(
+                        "satisfaction_score",
+                        satisfaction_score,
+                        f"score {satisfaction_score} is not between 1 and 5",
+                    )
+                ],
+                subject=f"case {case_id}",
+            )
+        with self._store() as store:
+            return store.resolve_case(
+                case_id,
+                at=when,
+                resolution=resolution,
+                on_first_contact=on_first_contact,
+                satisfaction_score=satisfaction_score,
+            )
+
+    def create_promise(self, promise: PromiseIn | Mapping[str, Any]) -> PromiseOut:
+        valid = validate(PromiseIn, promise)
+        with self._store() as store:
+            return store.create_promise(valid, self.now())
+
+    def keep_promise(
+        self, promise_id: int, *, at: dt.datetime | None = None, note: str | None = None
+    ) -> PromiseOut:
+        return self._close_promise(promise_id, PromiseStatus.KEPT, at, note)
+
+    def break_promise(
+        self, promise_id: int, *, at: dt.datetime | None = None, note: str | None = None
+    ) -> PromiseOut:
+        return self._close_promise(promise_id, PromiseStatus.BROKEN, at, note)
+
+    def renegotiate_promise(
+        self,
+        promise_id: int,
+        *,
+        new_due_at: dt.datetime,
+        at: dt.datetime | None = None,
+        note: str | None = None,
+    ) -> PromiseOut:
+        """Mark the promise renegotiated and return the new open promise with the new date."""
+        due = self._timestamp(new_due_at, "new_due_at")
+        when = self._timestamp(at, "at")
+        with self._store() as store:
+            return store.renegotiate_promise(promise_id, new_due_at=due, at=when, note=note)
+
+    def _close_promise(
+        self, promise_id: int, status: PromiseStatus, at: dt.datetime | None, note: str | None
+    ) -> PromiseOut:
+        when = self._timestamp(at, "at")
+        with self._store() as store:
+            return store.close_promise(promise_id, status, at=when, note=note)
+
+    # ------------------------------------------------------------------ consent
+
+    def set_consent(
+        self,
+        external_id: str,
+        channel: Channel | str,
+        state: ConsentState | str,
+        *,
+        source: str | None = None,
+        at: dt.datetime | None = None,
+    ) -> CustomerOut:
+        """Record what the customer said about a channel, and where; changes are logged."""
+        valid = validate(
+            ConsentIn,
+            {"channel": channel, "state": state, "source": source, "at": at},
+            subject=f"customer {external_id!r}",
+        )
+        with self._store() as store:
+            return store.set_consent(external_id, valid, self.now())
+
+    def set_do_not_contact(
+        self,
+        external_id: str,
+        value: bool = True,
+        *,
+        source: str | None = None,
+        at: dt.datetime | None = None,
+    ) -> CustomerOut:
+        """Stop (or allow again) all outreach to the customer, whatever the channel consent."""
+        when = self._timestamp(at, "at") if at is not None else None
+        with self._store() as store:
+            return store.set_do_not_contact(
+                external_id, value, source=source, at=when, now=self.now()
+            )
+
+    def consent_log(self, external_id: str) -> list[ConsentChangeOut]:
+        """Every consent and do-not-contact change for the customer, oldest first."""
+        with self._store() as store:
+            return store.consent_log(external_id)
+
+    # ------------------------------------------------------------------ rollups
+
+    def refresh_rollups(self, as_of: dt.date) -> int:
+        """Age the trailing-365-day spend forward to ``as_of``; the planner calls this daily.
+
+        Returns the number of customers whose spend changed.
+        """
+        with self._store() as store:
+            return store.refresh_trailing_spend(as_of, self.now())
+
+    # ------------------------------------------------------------------ helpers
+
+    def _timestamp(self, value: dt.datetime | None, field: str) -> dt.datetime:
+        if value is None:
+            return self.now()
+        return validate(_Timestamp, {"value": value}, subject=field).value
+
+
+class _Currency(pydantic.BaseModel):
+    currency: CurrencyCode
+
+
+class _Timestamp(pydantic.BaseModel):
+    value: Timestamp
+
+
+def _database_error(error: exc.SQLAlchemyError) -> RapportError:
+    text = str(getattr(error, "orig", None) or error)
+    missing_table = isinstance(error, exc.OperationalError | exc.ProgrammingError) and (
+        "no such table" in text or "does not exist" in text
+    )
+    if missing_table and "rapport_" in text:
+        return SchemaError(
+            "the database has no rapport tables (or older ones); "
+            "run `rapport init` or Rapport.migrate() first"
+        )
+    if isinstance(error, exc.OperationalError) and "database is locked" in text:
+        return DatabaseError(
+            "the SQLite database is busy (another rapport run is writing); retry when it ends"
+        )
+    first_line = text.strip().splitlines()[0] if text.strip() else type(error).__name__
+    return DatabaseError(f"the database refused the operation: {first_line}")

@@ -1,0 +1,64 @@
+"""The errors rapport raises.
+
+Every error derives from :class:`RapportError`, so a host app can catch one class::
+
+    RapportError
+    ├── InvalidInputError     a value was rejected at the boundary; nothing was written
+    ├── NotFoundError         a customer, purchase, case, promise or task does not exist
+    ├── StateError            the operation does not fit the record's current state
+    ├── SchemaError           the database has no (or an older) rapport schema
+    └── DatabaseError         the database refused the work (wraps SQLAlchemy's errors)
+
+Each message says what went wrong and what to do about it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+class RapportError(Exception):
+    """Base class of every error raised by rapport."""
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    """One rejected value: where it was, what it was, and why it was rejected."""
+
+    field: str
+    value: object
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.reason}"
+
+
+class InvalidInputError(RapportError, ValueError):
+    """Input was rejected by validation; nothing was written.
+
+    ``problems`` lists every rejected value, so a caller can show them all at once.
+    """
+
+    def __init__(self, problems: Sequence[FieldProblem], *, subject: str | None = None) -> None:
+        self.problems = tuple(problems)
+        self.subject = subject
+        prefix = f"{subject}: " if subject else ""
+        details = "; ".join(str(problem) for problem in self.problems)
+        super().__init__(f"{prefix}{details}")
+
+
+class NotFoundError(RapportError, LookupError):
+    """The record named by the caller does not exist."""
+
+
+class StateError(RapportError):
+    """The record exists but its state does not allow the operation."""
+
+
+class SchemaError(RapportError):
+    """The database has no rapport tables, or an older version of them."""
+
+
+class DatabaseError(RapportError):
+    """The database refused an operation; the original error is the ``__cause__``."""

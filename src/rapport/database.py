@@ -1,0 +1,125 @@
+"""Engines, migrations and the helpers a host app needs to share its database with rapport."""
+
+from __future__ import annotations
+
+from importlib.resources import files
+from typing import Any
+
+import sqlalchemy
+from alembic import command
+from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, event
+
+from rapport._errors import SchemaError
+
+#: Alembic version table of rapport's own migrations, apart from the host app's.
+VERSION_TABLE = "rapport_alembic_version"
+#: Branch label of rapport's migrations, for hosts that run them from their own Alembic.
+BRANCH_LABEL = "rapport"
+TABLE_PREFIX = "rapport_"
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def normalize_url(url: str) -> str:
+    """Use psycopg 3 for PostgreSQL URLs that do not name a driver."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def create_engine(url: str, **kwargs: Any) -> Engine:
+    """An engine set up the way rapport expects.
+
+    SQLite gets foreign keys on, WAL journaling (for files) and a busy timeout, so a
+    reader never blocks the daily planner and a second writer waits instead of failing.
+    """
+    engine = sqlalchemy.create_engine(normalize_url(url), **kwargs)
+    if engine.dialect.name == "sqlite":
+        configure_sqlite(engine)
+    return engine
+
+
+def configure_sqlite(engine: Engine) -> None:
+    """Install rapport's per-connection SQLite settings on an engine."""
+    in_memory = engine.url.database in (None, "", ":memory:")
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        if not in_memory:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.close()
+
+
+def alembic_config() -> Config:
+    """An Alembic configuration pointing at the migrations shipped inside the package."""
+    config = Config()
+    config.set_main_option("script_location", str(files("rapport") / "migrations"))
+    return config
+
+
+def migrate(bind: Engine | Connection, revision: str = "heads") -> None:
+    """Create or upgrade rapport's tables to ``revision`` (the newest by default).
+
+    With a ``Connection`` the migration runs in the caller's transaction; with an
+    ``Engine`` it runs in a transaction of its own.
+    """
+    config = alembic_config()
+    if isinstance(bind, Engine):
+        with bind.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, revision)
+    else:
+        config.attributes["connection"] = bind
+        command.upgrade(config, revision)
+
+
+def current_revision(connection: Connection) -> str | None:
+    """The rapport migration the database is at, or None before the first one."""
+    context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
+    return context.get_current_revision()
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def require_current_schema(connection: Connection) -> None:
+    """Raise :class:`SchemaError` unless the database is at rapport's newest migration."""
+    current = current_revision(connection)
+    if current != head_revision():
+        state = "has no rapport tables" if current is None else f"is at migration {current}"
+        raise SchemaError(
+            f"the database {state}, but this rapport needs {head_revision()}; "
+            "run `rapport init` or Rapport.migrate()"
+        )
+
+
+def is_rapport_object(name: str | None, type_: str) -> bool:
+    """True for rapport's tables and their indexes and constraints."""
+    return name is not None and name.startswith(TABLE_PREFIX) if type_ == "table" else True
+
+
+def include_object(
+    obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
+) -> bool:
+    """An Alembic ``include_object`` hook for a *host app's* autogenerate.
+
+    Pass it to ``context.configure(include_object=rapport.include_object)`` in the host's
+    ``env.py``: the host's autogenerate then leaves rapport's tables (and rapport's own
+    version table) alone, since rapport migrates them itself.
+    """
+    if type_ == "table":
+        return not (name or "").startswith(TABLE_PREFIX)
+    table = getattr(obj, "table", None)
+    if table is not None:
+        return not str(table.name).startswith(TABLE_PREFIX)
+    return True

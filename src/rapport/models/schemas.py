@@ -1,0 +1,352 @@
+"""pydantic models at rapport's boundary: what callers pass in and what they get back.
+
+Input models reject bad values with messages that name the field and the value. Output
+models are detached copies: a caller never holds a live ORM object.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PositiveInt, model_validator
+
+from rapport.dates import PartialDate
+from rapport.models.enums import (
+    CaseStatus,
+    Channel,
+    ConsentScope,
+    ConsentState,
+    CustomerStatus,
+    Direction,
+    InteractionKind,
+    InterestCategory,
+    PromiseStatus,
+    PurchaseStatus,
+    Relation,
+    Severity,
+)
+from rapport.models.values import (
+    Amount,
+    CountryCode,
+    CurrencyCode,
+    Email,
+    ExternalId,
+    LanguageTag,
+    Line,
+    LongText,
+    OptionalLine,
+    OptionalLongText,
+    Phone,
+    Tag,
+    Timestamp,
+    TimeZoneName,
+    _blank_to_none,
+)
+
+
+def _topic_as_interest(value: object) -> object:
+    return {"topic": value} if isinstance(value, str) else value
+
+
+class _Input(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False, frozen=True)
+
+
+class _Output(BaseModel):
+    model_config = ConfigDict(from_attributes=True, frozen=True)
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+class InterestIn(_Input):
+    """An interest to remember; a plain string is accepted as the topic."""
+
+    topic: Line = Field(min_length=1)
+    category: InterestCategory = InterestCategory.OTHER
+    note: OptionalLongText = None
+
+
+class FamilyMemberIn(_Input):
+    name: Line = Field(min_length=1)
+    relation: Relation
+    birthday: Annotated[PartialDate | None, BeforeValidator(_blank_to_none)] = None
+    note: OptionalLongText = None
+
+
+class ImportantDateIn(_Input):
+    """A date to remember; ``yearly=False`` dates happen once and need their year."""
+
+    label: Line = Field(min_length=1)
+    date: PartialDate
+    yearly: bool = True
+
+    @model_validator(mode="after")
+    def _once_needs_year(self) -> ImportantDateIn:
+        if not self.yearly and self.date.year is None:
+            raise ValueError(f"date {self.date} happens once, so it needs a year (YYYY-MM-DD)")
+        return self
+
+
+class CustomerIn(_Input):
+    """A customer to create or update, keyed by the host app's ``external_id``.
+
+    On update only the fields that were given change; a field given as ``None`` is
+    cleared. ``tags``, ``interests``, ``family`` and ``important_dates``, when given,
+    become the customer's whole list (existing entries that match are kept with their
+    notes).
+    """
+
+    external_id: ExternalId
+    first_name: OptionalLine = None
+    last_name: OptionalLine = None
+    preferred_name: OptionalLine = None
+    email: Annotated[Email | None, BeforeValidator(_blank_to_none)] = None
+    phone: Annotated[Phone | None, BeforeValidator(_blank_to_none)] = None
+    address_line1: OptionalLine = None
+    address_line2: OptionalLine = None
+    postal_code: Annotated[OptionalLine, Field(max_length=20)] = None
+    city: OptionalLine = None
+    country: Annotated[CountryCode | None, BeforeValidator(_blank_to_none)] = None
+    language: Annotated[LanguageTag | None, BeforeValidator(_blank_to_none)] = None
+    timezone: Annotated[TimeZoneName | None, BeforeValidator(_blank_to_none)] = None
+    birthday: Annotated[PartialDate | None, BeforeValidator(_blank_to_none)] = None
+    customer_since: Annotated[dt.date | None, BeforeValidator(_blank_to_none)] = None
+    tags: list[Tag] | None = None
+    interests: list[Annotated[InterestIn, BeforeValidator(_topic_as_interest)]] | None = None
+    family: list[FamilyMemberIn] | None = None
+    important_dates: list[ImportantDateIn] | None = None
+    owner: OptionalLine = None
+    status: CustomerStatus = CustomerStatus.ACTIVE
+    consent_email: ConsentState | None = None
+    consent_sms: ConsentState | None = None
+    consent_phone: ConsentState | None = None
+    consent_mail: ConsentState | None = None
+    consent_source: OptionalLine = None
+    consent_at: Timestamp | None = None
+    do_not_contact: bool | None = None
+    check_in_every_days: PositiveInt | None = None
+    notes: OptionalLongText = None
+
+    @model_validator(mode="after")
+    def _unique_lists(self) -> CustomerIn:
+        for field, keys in (
+            ("interests", [i.topic.casefold() for i in self.interests or ()]),
+            ("important_dates", [d.label for d in self.important_dates or ()]),
+        ):
+            duplicates = sorted({key for key in keys if keys.count(key) > 1})
+            if duplicates:
+                raise ValueError(f"{field} lists {duplicates[0]!r} more than once")
+        return self
+
+
+class PurchaseIn(_Input):
+    """A purchase; give ``external_id`` so that recording it twice changes nothing.
+
+    ``currency`` defaults to the business currency.
+    """
+
+    customer_id: ExternalId
+    external_id: Annotated[ExternalId | None, BeforeValidator(_blank_to_none)] = None
+    occurred_at: Timestamp
+    amount: Amount
+    currency: Annotated[CurrencyCode | None, BeforeValidator(_blank_to_none)] = None
+    description: OptionalLongText = None
+    category: Annotated[OptionalLine, Field(max_length=100)] = None
+    status: PurchaseStatus = PurchaseStatus.COMPLETED
+
+
+class InteractionIn(_Input):
+    """A contact with the customer; it resets the "time since last contact" clock."""
+
+    customer_id: ExternalId
+    occurred_at: Timestamp
+    kind: InteractionKind
+    direction: Direction
+    summary: OptionalLongText = None
+    staff: OptionalLine = None
+    task_id: PositiveInt | None = None
+    external_id: Annotated[ExternalId | None, BeforeValidator(_blank_to_none)] = None
+
+
+class CaseIn(_Input):
+    """A complaint or problem reported by (or for) a customer."""
+
+    customer_id: ExternalId
+    summary: LongText = Field(min_length=1)
+    opened_at: Timestamp
+    severity: Severity = Severity.NORMAL
+    owner: OptionalLine = None
+    external_id: Annotated[ExternalId | None, BeforeValidator(_blank_to_none)] = None
+
+
+class PromiseIn(_Input):
+    """A commitment to a customer, due at a given time."""
+
+    customer_id: ExternalId
+    what: LongText = Field(min_length=1)
+    due_at: Timestamp
+    staff: OptionalLine = None
+
+
+class ConsentIn(_Input):
+    """A customer's answer about one channel, with when and where it was given."""
+
+    channel: Channel
+    state: ConsentState
+    source: OptionalLine = None
+    at: Timestamp | None = None
+
+
+# --------------------------------------------------------------------------- outputs
+
+
+class Consent(_Output):
+    state: ConsentState
+    changed_at: dt.datetime | None
+    source: str | None
+
+
+class CustomerOut(_Output):
+    """A customer's profile fields and rollups (without the related lists)."""
+
+    id: int
+    external_id: str
+    first_name: str | None
+    last_name: str | None
+    preferred_name: str | None
+    email: str | None
+    phone: str | None
+    address_line1: str | None
+    address_line2: str | None
+    postal_code: str | None
+    city: str | None
+    country: str | None
+    language: str | None
+    timezone: str | None
+    birthday: PartialDate | None
+    customer_since: dt.date | None
+    tags: list[str]
+    owner: str | None
+    status: CustomerStatus
+    consent: dict[Channel, Consent]
+    do_not_contact: bool
+    check_in_every_days: int | None
+    notes: str | None
+    first_purchase_at: dt.datetime | None
+    last_purchase_at: dt.datetime | None
+    purchase_count: int
+    lifetime_value: Decimal
+    spend_365d: Decimal
+    spend_365d_as_of: dt.date | None
+    last_interaction_at: dt.datetime | None
+    last_contact_at: dt.datetime | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+    @property
+    def display_name(self) -> str:
+        """The name to greet the customer by: preferred, else first, else full name."""
+        return (
+            self.preferred_name
+            or self.first_name
+            or " ".join(n for n in (self.first_name, self.last_name) if n)
+            or self.external_id
+        )
+
+
+class InterestOut(_Output):
+    id: int
+    topic: str
+    category: InterestCategory
+    note: str | None
+
+
+class FamilyMemberOut(_Output):
+    id: int
+    name: str
+    relation: Relation
+    birthday: PartialDate | None
+    note: str | None
+
+
+class ImportantDateOut(_Output):
+    id: int
+    label: str
+    date: PartialDate
+    yearly: bool
+
+
+class PurchaseOut(_Output):
+    id: int
+    customer_id: str
+    external_id: str | None
+    occurred_at: dt.datetime
+    amount: Decimal
+    currency: str
+    description: str | None
+    category: str | None
+    status: PurchaseStatus
+    refunded_at: dt.datetime | None
+
+
+class InteractionOut(_Output):
+    id: int
+    customer_id: str
+    external_id: str | None
+    occurred_at: dt.datetime
+    kind: InteractionKind
+    direction: Direction
+    summary: str | None
+    staff: str | None
+    task_id: int | None
+
+
+class CaseOut(_Output):
+    id: int
+    customer_id: str
+    external_id: str | None
+    opened_at: dt.datetime
+    summary: str
+    severity: Severity
+    owner: str | None
+    status: CaseStatus
+    resolved_at: dt.datetime | None
+    resolution: str | None
+    resolved_on_first_contact: bool | None
+    satisfaction_score: int | None
+
+
+class PromiseOut(_Output):
+    id: int
+    customer_id: str
+    what: str
+    due_at: dt.datetime
+    status: PromiseStatus
+    staff: str | None
+    created_at: dt.datetime
+    closed_at: dt.datetime | None
+    note: str | None
+
+
+class ConsentChangeOut(_Output):
+    id: int
+    scope: ConsentScope
+    old_value: str
+    new_value: str
+    changed_at: dt.datetime
+    source: str | None
+
+
+class CustomerProfile(CustomerOut):
+    """Everything staff should know before contacting the customer."""
+
+    interests: list[InterestOut]
+    family: list[FamilyMemberOut]
+    important_dates: list[ImportantDateOut]
+    recent_purchases: list[PurchaseOut]
+    recent_interactions: list[InteractionOut]
+    open_cases: list[CaseOut]
+    open_promises: list[PromiseOut]

@@ -1,0 +1,156 @@
+"""Validated value types for rapport's pydantic schemas.
+
+Each type rejects a bad value with a reason that names the value and says what would be
+accepted, because these messages reach operators through import reports.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+import zoneinfo
+from decimal import Decimal
+from functools import cache
+from typing import Annotated
+
+from babel import Locale, UnknownLocaleError
+from babel.numbers import list_currencies
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field
+
+MAX_AMOUNT = Decimal("100000000000000")  # 10^14: far above any real purchase
+_PHONE = re.compile(r"^\+?[0-9 ()./-]+$")
+
+
+def _blank_to_none(value: object) -> object:
+    if isinstance(value, str) and not value.strip():
+        return None
+    return value
+
+
+def _clean_text(value: str, *, multiline: bool = False) -> str:
+    value = value.strip()
+    allowed = {"\n", "\t", "\r"} if multiline else set()
+    for char in value:
+        if char not in allowed and unicodedata.category(char) == "Cc":
+            raise ValueError(f"contains the control character {char!r}; remove it")
+    return value
+
+
+def _line(value: str) -> str:
+    return _clean_text(value)
+
+
+def _multiline(value: str) -> str:
+    return _clean_text(value, multiline=True)
+
+
+@cache
+def _timezones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def _timezone(value: str) -> str:
+    value = value.strip()
+    if value not in _timezones():
+        raise ValueError(f"unknown timezone {value!r}; use an IANA name such as 'Europe/Helsinki'")
+    return value
+
+
+def _language(value: str) -> str:
+    value = value.strip()
+    try:
+        locale = Locale.parse(value.replace("_", "-"), sep="-")
+    except (UnknownLocaleError, ValueError, TypeError):
+        raise ValueError(
+            f"unknown language tag {value!r}; use a BCP 47 tag such as 'fi', 'sv' or 'pt-BR'"
+        ) from None
+    return "-".join(part for part in (locale.language, locale.script, locale.territory) if part)
+
+
+@cache
+def _currencies() -> frozenset[str]:
+    return frozenset(list_currencies())
+
+
+def _currency(value: str) -> str:
+    code = value.strip().upper()
+    if len(code) != 3 or code not in _currencies():
+        raise ValueError(f"unknown currency {value!r}; use an ISO 4217 code such as 'EUR'")
+    return code
+
+
+@cache
+def _countries() -> frozenset[str]:
+    return frozenset(str(code) for code in Locale("en").territories if str(code).isalpha())
+
+
+def _country(value: str) -> str:
+    code = value.strip().upper()
+    if len(code) != 2 or code not in _countries():
+        raise ValueError(f"unknown country {value!r}; use an ISO 3166 two-letter code such as 'FI'")
+    return code
+
+
+def _email(value: str) -> str:
+    value = _line(value)
+    local, at, domain = value.rpartition("@")
+    if not at or not local or not domain or any(char.isspace() for char in value):
+        raise ValueError(f"{value!r} is not an email address; it needs a name, '@' and a domain")
+    return f"{local}@{domain.lower()}"
+
+
+def _phone(value: str) -> str:
+    value = _line(value)
+    digits = sum(char.isdigit() for char in value)
+    if not _PHONE.match(value) or digits < 5:
+        raise ValueError(
+            f"{value!r} is not a phone number; use digits, spaces and an optional leading '+'"
+        )
+    return value
+
+
+def _amount(value: Decimal) -> Decimal:
+    if not value.is_finite():
+        raise ValueError(f"amount {value} is not a number")
+    if value < 0:
+        raise ValueError(f"amount {value} is negative; record a refund instead")
+    if value >= MAX_AMOUNT:
+        raise ValueError(f"amount {value} is too large")
+    if value.as_tuple().exponent < -4:  # type: ignore[operator]
+        raise ValueError(f"amount {value} has more than 4 decimal places")
+    return value
+
+
+def _tag(value: str) -> str:
+    value = _line(value)
+    if not value:
+        raise ValueError("a tag cannot be empty")
+    return value
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    return value.astimezone(dt.UTC)
+
+
+def _to_decimal(value: object) -> object:
+    # Floats carry binary noise (0.1 + 0.2); going through str keeps what was written.
+    if isinstance(value, float):
+        return Decimal(str(value))
+    return value
+
+
+Line = Annotated[str, AfterValidator(_line), Field(max_length=200)]
+OptionalLine = Annotated[Line | None, BeforeValidator(_blank_to_none)]
+LongText = Annotated[str, AfterValidator(_multiline), Field(max_length=20000)]
+OptionalLongText = Annotated[LongText | None, BeforeValidator(_blank_to_none)]
+ExternalId = Annotated[str, AfterValidator(_line), Field(min_length=1, max_length=255)]
+Email = Annotated[str, AfterValidator(_email), Field(max_length=320)]
+Phone = Annotated[str, AfterValidator(_phone), Field(max_length=40)]
+TimeZoneName = Annotated[str, AfterValidator(_timezone)]
+LanguageTag = Annotated[str, AfterValidator(_language)]
+CurrencyCode = Annotated[str, AfterValidator(_currency)]
+CountryCode = Annotated[str, AfterValidator(_country)]
+Amount = Annotated[Decimal, BeforeValidator(_to_decimal), AfterValidator(_amount)]
+Tag = Annotated[str, AfterValidator(_tag), Field(max_length=100)]
+Timestamp = Annotated[AwareDatetime, AfterValidator(_utc)]

@@ -1,0 +1,1137 @@
+"""Reads and writes rapport's data through a ``Session`` it is given.
+
+The store never commits: whoever opened the session (rapport's own API, or a host app)
+decides. Writes are set-based (one statement per table per batch), and every write that
+changes a customer's history refreshes that customer's rollups in the same transaction,
+so the daily run never has to re-aggregate all history.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from sqlalchemy import (
+    ColumnElement,
+    Insert,
+    and_,
+    case,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, selectinload
+
+from rapport._errors import NotFoundError, StateError
+from rapport.dates import PartialDate
+from rapport.models.enums import (
+    CaseStatus,
+    Channel,
+    ConsentScope,
+    ConsentState,
+    PromiseStatus,
+    PurchaseStatus,
+)
+from rapport.models.schemas import (
+    CaseIn,
+    CaseOut,
+    Consent,
+    ConsentChangeOut,
+    ConsentIn,
+    CustomerIn,
+    CustomerOut,
+    CustomerProfile,
+    FamilyMemberIn,
+    FamilyMemberOut,
+    ImportantDateIn,
+    ImportantDateOut,
+    InteractionIn,
+    InteractionOut,
+    InterestIn,
+    InterestOut,
+    PromiseIn,
+    PromiseOut,
+    PurchaseIn,
+    PurchaseOut,
+)
+from rapport.models.tables import (
+    Base,
+    Case,
+    Checkpoint,
+    ConsentChange,
+    Customer,
+    CustomerTag,
+    FamilyMember,
+    ImportantDate,
+    Interaction,
+    Interest,
+    OutreachTask,
+    Promise,
+    Purchase,
+)
+
+#: Rows per statement: well under every driver's bound-parameter limit.
+CHUNK = 500
+TRAILING_DAYS = 365
+TRAILING_SPEND_CHECKPOINT = "trailing_spend"
+
+_T = TypeVar("_T")
+
+# CustomerIn fields stored as same-named columns.
+_PLAIN_FIELDS = (
+    "first_name",
+    "last_name",
+    "preferred_name",
+    "email",
+    "phone",
+    "address_line1",
+    "address_line2",
+    "postal_code",
+    "city",
+    "country",
+    "language",
+    "timezone",
+    "customer_since",
+    "owner",
+    "status",
+    "check_in_every_days",
+    "notes",
+)
+
+
+@dataclass(frozen=True)
+class WriteSummary:
+    """What a batch write did: rows created, and rows that were already there."""
+
+    created: int
+    unchanged: int
+    updated: int = 0
+
+
+def chunked(items: Sequence[_T], size: int = CHUNK) -> Iterator[Sequence[_T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def trailing_spend_cutoff(as_of: dt.date) -> dt.datetime:
+    """The first instant counted in the trailing-365-day spend as of ``as_of``."""
+    start = as_of - dt.timedelta(days=TRAILING_DAYS - 1)
+    return dt.datetime.combine(start, dt.time.min, tzinfo=dt.UTC)
+
+
+def _later(column: Any, candidate: Any) -> ColumnElement[Any]:
+    """SQL for "the later of the column and the candidate", ignoring NULLs on both sides."""
+    return case(
+        (column.is_(None), candidate),
+        (candidate > column, candidate),
+        else_=column,
+    )
+
+
+def _birthday(month: int | None, day: int | None, year: int | None) -> PartialDate | None:
+    if month is None or day is None:
+        return None
+    return PartialDate(month=month, day=day, year=year)
+
+
+def _birthday_columns(birthday: PartialDate | None) -> dict[str, int | None]:
+    if birthday is None:
+        return {"birth_month": None, "birth_day": None, "birth_year": None}
+    return {"birth_month": birthday.month, "birth_day": birthday.day, "birth_year": birthday.year}
+
+
+class Store:
+    """rapport's reads and writes on one session.
+
+    ``currency`` is the business currency: money rollups (lifetime value, trailing
+    spend) add up purchases in that currency only, since rapport keeps no exchange rates.
+    """
+
+    def __init__(self, session: Session, *, currency: str) -> None:
+        self.session = session
+        self.currency = currency
+
+    # ------------------------------------------------------------------ helpers
+
+    def _insert(self, model: type[Base]) -> Insert:
+        dialect = self.session.get_bind().dialect.name
+        if dialect == "postgresql":
+            return postgresql.insert(model)
+        if dialect == "sqlite":
+            return sqlite.insert(model)
+        return insert(model)
+
+    def _insert_ignoring(self, model: type[Base], conflict: str) -> Insert:
+        """INSERT that silently skips rows whose ``conflict`` column already exists."""
+        stmt = self._insert(model)
+        if isinstance(stmt, postgresql.Insert | sqlite.Insert):
+            return stmt.on_conflict_do_nothing(index_elements=[conflict])
+        return stmt
+
+    def customer_ids(self, external_ids: Iterable[str]) -> dict[str, int]:
+        """Map external ids to internal ids; unknown ids are simply absent."""
+        wanted = sorted(set(external_ids))
+        found: dict[str, int] = {}
+        for id_batch in chunked(wanted):
+            rows = self.session.execute(
+                select(Customer.external_id, Customer.id).where(Customer.external_id.in_(id_batch))
+            )
+            found.update(dict(rows.tuples()))
+        return found
+
+    def require_customer_ids(self, external_ids: Iterable[str]) -> dict[str, int]:
+        external_ids = list(external_ids)
+        found = self.customer_ids(external_ids)
+        missing = sorted(set(external_ids) - found.keys())
+        if missing:
+            shown = ", ".join(repr(m) for m in missing[:10])
+            more = f" and {len(missing) - 10} more" if len(missing) > 10 else ""
+            raise NotFoundError(
+                f"no customer with external_id {shown}{more}; upsert the customer first"
+            )
+        return found
+
+    def require_customer_id(self, external_id: str) -> int:
+        return self.require_customer_ids([external_id])[external_id]
+
+    def _customer(self, external_id: str) -> Customer:
+        customer = self.session.scalar(
+            select(Customer)
+            .where(Customer.external_id == external_id)
+            .options(selectinload(Customer.tags))
+        )
+        if customer is None:
+            raise NotFoundError(
+                f"no customer with external_id {external_id!r}; upsert the customer first"
+            )
+        return customer
+
+    # ------------------------------------------------------------------ customers
+
+    def upsert_customers(self, customers: Sequence[CustomerIn], now: dt.datetime) -> WriteSummary:
+        """Create or update customers by ``external_id``, logging consent changes."""
+        # Within one batch the last entry for an external id wins, like repeated upserts.
+        latest = {customer.external_id: customer for customer in customers}
+        before = self._consent_state(latest.keys())
+        new_rows = [
+            self._new_customer_row(c, now) for key, c in latest.items() if key not in before
+        ]
+        inserted: set[str] = set()
+        for batch in chunked(new_rows):
+            stmt = self._insert_ignoring(Customer, "external_id").returning(Customer.external_id)
+            inserted.update(self.session.scalars(stmt, list(batch)))
+        if raced := [row["external_id"] for row in new_rows if row["external_id"] not in inserted]:
+            before.update(self._consent_state(raced))
+        # A row another writer inserted between our read and our insert is updated instead.
+        ids = self.customer_ids(latest.keys())
+        updates = [
+            self._changed_customer_row(c, ids[key], now)
+            for key, c in latest.items()
+            if key not in inserted
+        ]
+        for batch in chunked(updates):
+            self.session.execute(update(Customer), list(batch))
+        self._log_upsert_consent(latest, before, ids, now)
+        self._sync_lists(latest, ids)
+        return WriteSummary(created=len(inserted), unchanged=0, updated=len(updates))
+
+    def _consent_state(self, external_ids: Iterable[str]) -> dict[str, dict[ConsentScope, str]]:
+        columns = [getattr(Customer, f"consent_{channel.value}") for channel in Channel]
+        state: dict[str, dict[ConsentScope, str]] = {}
+        for id_batch in chunked(sorted(set(external_ids))):
+            rows = self.session.execute(
+                select(Customer.external_id, Customer.do_not_contact, *columns).where(
+                    Customer.external_id.in_(id_batch)
+                )
+            )
+            for external_id, do_not_contact, *consents in rows:
+                values = {
+                    ConsentScope(ch.value): str(v) for ch, v in zip(Channel, consents, strict=True)
+                }
+                values[ConsentScope.DO_NOT_CONTACT] = _flag(do_not_contact)
+                state[external_id] = values
+        return state
+
+    def _new_customer_row(self, customer: CustomerIn, now: dt.datetime) -> dict[str, Any]:
+        row: dict[str, Any] = {field: getattr(customer, field) for field in _PLAIN_FIELDS}
+        row.update(_birthday_columns(customer.birthday))
+        given_at = customer.consent_at or now
+        for channel in Channel:
+            state = getattr(customer, f"consent_{channel.value}") or ConsentState.UNKNOWN
+            known = state is not ConsentState.UNKNOWN
+            row[f"consent_{channel.value}"] = state
+            row[f"consent_{channel.value}_at"] = given_at if known else None
+            row[f"consent_{channel.value}_source"] = customer.consent_source if known else None
+        row.update(
+            external_id=customer.external_id,
+            do_not_contact=bool(customer.do_not_contact),
+            first_purchase_at=None,
+            last_purchase_at=None,
+            purchase_count=0,
+            lifetime_value=Decimal(0),
+            spend_365d=Decimal(0),
+            spend_365d_as_of=None,
+            last_interaction_at=None,
+            last_contact_at=None,
+            created_at=now,
+            updated_at=now,
+        )
+        return row
+
+    def _changed_customer_row(
+        self, customer: CustomerIn, customer_id: int, now: dt.datetime
+    ) -> dict[str, Any]:
+        given = customer.model_fields_set
+        row: dict[str, Any] = {"id": customer_id, "updated_at": now}
+        row.update({field: getattr(customer, field) for field in _PLAIN_FIELDS if field in given})
+        if "birthday" in given:
+            row.update(_birthday_columns(customer.birthday))
+        if customer.do_not_contact is not None:
+            row["do_not_contact"] = customer.do_not_contact
+        return row
+
+    def _log_upsert_consent(
+        self,
+        latest: Mapping[str, CustomerIn],
+        before: Mapping[str, Mapping[ConsentScope, str]],
+        ids: Mapping[str, int],
+        now: dt.datetime,
+    ) -> None:
+        """Log consent differences and write the changed channels' state, when and where."""
+        log: list[dict[str, Any]] = []
+        channel_updates: list[dict[str, Any]] = []
+        for external_id, customer in latest.items():
+            old = before.get(external_id)
+            at = customer.consent_at or now
+            source = customer.consent_source or "upsert"
+            changes: dict[str, Any] = {}
+            for scope in ConsentScope:
+                if scope is ConsentScope.DO_NOT_CONTACT:
+                    value = customer.do_not_contact
+                    new = None if value is None else _flag(value)
+                    default = _flag(False)
+                else:
+                    state = getattr(customer, f"consent_{scope.value}")
+                    new = None if state is None else str(state)
+                    default = ConsentState.UNKNOWN.value
+                previous = old[scope] if old is not None else default
+                if new is None or new == previous:
+                    continue
+                log.append(
+                    {
+                        "customer_id": ids[external_id],
+                        "scope": scope,
+                        "old_value": previous,
+                        "new_value": new,
+                        "changed_at": at,
+                        "source": source,
+                    }
+                )
+                if old is not None and scope is not ConsentScope.DO_NOT_CONTACT:
+                    changes[f"consent_{scope.value}"] = new
+                    changes[f"consent_{scope.value}_at"] = at
+                    changes[f"consent_{scope.value}_source"] = customer.consent_source
+            if changes:
+                channel_updates.append({"id": ids[external_id], **changes})
+        for batch in chunked(channel_updates):
+            self.session.execute(update(Customer), list(batch))
+        for batch in chunked(log):
+            self.session.execute(insert(ConsentChange), list(batch))
+
+    def _sync_lists(self, latest: Mapping[str, CustomerIn], ids: Mapping[str, int]) -> None:
+        tags = {ids[k]: c.tags for k, c in latest.items() if c.tags is not None}
+        if tags:
+            for id_batch in chunked(list(tags)):
+                self.session.execute(
+                    delete(CustomerTag).where(CustomerTag.customer_id.in_(id_batch))
+                )
+            rows = [
+                {"customer_id": cid, "tag": tag}
+                for cid, values in tags.items()
+                for tag in dict.fromkeys(values)
+            ]
+            for batch in chunked(rows):
+                self.session.execute(insert(CustomerTag), list(batch))
+        self._sync_children(
+            Interest,
+            {ids[k]: c.interests for k, c in latest.items() if c.interests is not None},
+            stored_key=lambda row: row.topic_key,
+            given_key=lambda item: item.topic.casefold(),
+            to_columns=_interest_columns,
+        )
+        self._sync_children(
+            FamilyMember,
+            {ids[k]: c.family for k, c in latest.items() if c.family is not None},
+            stored_key=lambda row: row.name.casefold(),
+            given_key=lambda item: item.name.casefold(),
+            to_columns=_family_columns,
+        )
+        self._sync_children(
+            ImportantDate,
+            {ids[k]: c.important_dates for k, c in latest.items() if c.important_dates is not None},
+            stored_key=lambda row: row.label,
+            given_key=lambda item: item.label,
+            to_columns=_important_date_columns,
+        )
+
+    def _sync_children(
+        self,
+        model: type[Any],
+        wanted: Mapping[int, Sequence[_T]],
+        *,
+        stored_key: Callable[[Any], str],
+        given_key: Callable[[_T], str],
+        to_columns: Callable[[_T, bool], dict[str, Any]],
+    ) -> None:
+        """Make each customer's child rows match ``wanted``, keeping rows that match by key.
+
+        A kept row is updated only with the fields the caller gave, so re-syncing a plain
+        list of topics does not wipe the notes staff added to them.
+        """
+        if not wanted:
+            return
+        existing: dict[tuple[int, str], int] = {}
+        for id_batch in chunked(list(wanted)):
+            for row in self.session.scalars(select(model).where(model.customer_id.in_(id_batch))):
+                existing[(row.customer_id, stored_key(row))] = row.id
+        keep: set[int] = set()
+        inserts: list[dict[str, Any]] = []
+        updates: list[dict[str, Any]] = []
+        for customer_id, items in wanted.items():
+            for item in items:
+                row_id = existing.get((customer_id, given_key(item)))
+                if row_id is None:
+                    inserts.append({"customer_id": customer_id, **to_columns(item, True)})
+                else:
+                    keep.add(row_id)
+                    if changes := to_columns(item, False):
+                        updates.append({"id": row_id, **changes})
+        obsolete = sorted(set(existing.values()) - keep)
+        for id_batch in chunked(obsolete):
+            self.session.execute(delete(model).where(model.id.in_(id_batch)))
+        for batch in chunked(updates):
+            self.session.execute(update(model), list(batch))
+        for batch in chunked(inserts):
+            self.session.execute(insert(model), list(batch))
+
+    def get_customer(self, external_id: str) -> CustomerOut:
+        return customer_out(self._customer(external_id))
+
+    def find_customers(
+        self,
+        *,
+        tag: str | None = None,
+        interest: str | None = None,
+        owner: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[CustomerOut]:
+        """Customers matching every given filter, ordered by external id."""
+        stmt = select(Customer).options(selectinload(Customer.tags))
+        if tag is not None:
+            stmt = stmt.where(
+                select(CustomerTag.customer_id)
+                .where(CustomerTag.customer_id == Customer.id, CustomerTag.tag == tag)
+                .exists()
+            )
+        if interest is not None:
+            stmt = stmt.where(
+                select(Interest.id)
+                .where(
+                    Interest.customer_id == Customer.id,
+                    Interest.topic_key == interest.strip().casefold(),
+                )
+                .exists()
+            )
+        if owner is not None:
+            stmt = stmt.where(Customer.owner == owner)
+        stmt = stmt.order_by(Customer.external_id).limit(limit).offset(offset)
+        return [customer_out(c) for c in self.session.scalars(stmt)]
+
+    def profile(self, external_id: str, *, recent: int = 10) -> CustomerProfile:
+        customer = self.session.scalar(
+            select(Customer)
+            .where(Customer.external_id == external_id)
+            .options(
+                selectinload(Customer.tags),
+                selectinload(Customer.interests),
+                selectinload(Customer.family),
+                selectinload(Customer.important_dates),
+            )
+        )
+        if customer is None:
+            raise NotFoundError(
+                f"no customer with external_id {external_id!r}; upsert the customer first"
+            )
+        purchases = self.session.scalars(
+            select(Purchase)
+            .where(Purchase.customer_id == customer.id)
+            .order_by(Purchase.occurred_at.desc(), Purchase.id.desc())
+            .limit(recent)
+        )
+        interactions = self.session.scalars(
+            select(Interaction)
+            .where(Interaction.customer_id == customer.id)
+            .order_by(Interaction.occurred_at.desc(), Interaction.id.desc())
+            .limit(recent)
+        )
+        cases = self.session.scalars(
+            select(Case)
+            .where(Case.customer_id == customer.id, Case.status == CaseStatus.OPEN)
+            .order_by(Case.opened_at)
+        )
+        promises = self.session.scalars(
+            select(Promise)
+            .where(Promise.customer_id == customer.id, Promise.status == PromiseStatus.OPEN)
+            .order_by(Promise.due_at)
+        )
+        return CustomerProfile(
+            **customer_out(customer).model_dump(),
+            interests=[InterestOut.model_validate(i) for i in customer.interests],
+            family=[family_member_out(f) for f in customer.family],
+            important_dates=[important_date_out(d) for d in customer.important_dates],
+            recent_purchases=[purchase_out(p, external_id) for p in purchases],
+            recent_interactions=[interaction_out(i, external_id) for i in interactions],
+            open_cases=[case_out(c, external_id) for c in cases],
+            open_promises=[promise_out(p, external_id) for p in promises],
+        )
+
+    # ------------------------------------------------------------------ profile details
+
+    def add_interest(self, external_id: str, interest: InterestIn) -> InterestOut:
+        """Remember an interest; an existing topic (any letter case) is updated."""
+        customer_id = self.require_customer_id(external_id)
+        key = interest.topic.casefold()
+        row = self.session.scalar(
+            select(Interest).where(Interest.customer_id == customer_id, Interest.topic_key == key)
+        )
+        if row is None:
+            row = Interest(customer_id=customer_id, **_interest_columns(interest, True))
+            self.session.add(row)
+        else:
+            for name, value in _interest_columns(interest, False).items():
+                setattr(row, name, value)
+        self.session.flush()
+        return InterestOut.model_validate(row)
+
+    def remove_interest(self, external_id: str, topic: str) -> None:
+        customer_id = self.require_customer_id(external_id)
+        result = self.session.execute(
+            delete(Interest).where(
+                Interest.customer_id == customer_id, Interest.topic_key == topic.strip().casefold()
+            )
+        )
+        if not _rowcount(result):
+            raise NotFoundError(f"customer {external_id!r} has no interest {topic!r}")
+
+    def add_family_member(self, external_id: str, member: FamilyMemberIn) -> FamilyMemberOut:
+        row = FamilyMember(
+            customer_id=self.require_customer_id(external_id), **_family_columns(member, True)
+        )
+        self.session.add(row)
+        self.session.flush()
+        return family_member_out(row)
+
+    def remove_family_member(self, external_id: str, member_id: int) -> None:
+        self._delete_child(FamilyMember, external_id, member_id, "family member")
+
+    def add_important_date(self, external_id: str, date: ImportantDateIn) -> ImportantDateOut:
+        customer_id = self.require_customer_id(external_id)
+        row = self.session.scalar(
+            select(ImportantDate).where(
+                ImportantDate.customer_id == customer_id, ImportantDate.label == date.label
+            )
+        )
+        if row is None:
+            row = ImportantDate(customer_id=customer_id, **_important_date_columns(date, True))
+            self.session.add(row)
+        else:
+            for name, value in _important_date_columns(date, True).items():
+                setattr(row, name, value)
+        self.session.flush()
+        return important_date_out(row)
+
+    def remove_important_date(self, external_id: str, date_id: int) -> None:
+        self._delete_child(ImportantDate, external_id, date_id, "important date")
+
+    def _delete_child(self, model: type[Any], external_id: str, row_id: int, what: str) -> None:
+        customer_id = self.require_customer_id(external_id)
+        result = self.session.execute(
+            delete(model).where(model.id == row_id, model.customer_id == customer_id)
+        )
+        if not _rowcount(result):
+            raise NotFoundError(f"customer {external_id!r} has no {what} with id {row_id}")
+
+    # ------------------------------------------------------------------ purchases
+
+    def record_purchase(self, purchase: PurchaseIn, now: dt.datetime) -> PurchaseOut:
+        """Record one purchase and return it (the stored one, when its id is known)."""
+        _, created = self._record_purchases([purchase], now)
+        if created:
+            return self._purchase(created[0])
+        assert purchase.external_id is not None
+        return self.get_purchase(purchase.external_id)
+
+    def record_purchases(self, purchases: Sequence[PurchaseIn], now: dt.datetime) -> WriteSummary:
+        return self._record_purchases(purchases, now)[0]
+
+    def _record_purchases(
+        self, purchases: Sequence[PurchaseIn], now: dt.datetime
+    ) -> tuple[WriteSummary, list[int]]:
+        """Insert purchases; one whose ``external_id`` is already stored is left alone.
+
+        A repeated purchase that now says ``refunded`` refunds the stored one, so
+        re-importing a shop's export picks up its refunds.
+        """
+        ids = self.require_customer_ids(p.customer_id for p in purchases)
+        rows = [
+            {
+                "customer_id": ids[p.customer_id],
+                "external_id": p.external_id,
+                "occurred_at": p.occurred_at,
+                "amount": p.amount,
+                "currency": p.currency or self.currency,
+                "description": p.description,
+                "category": p.category,
+                "status": p.status,
+                "refunded_at": now if p.status is PurchaseStatus.REFUNDED else None,
+                "created_at": now,
+            }
+            for p in purchases
+        ]
+        created: list[int] = []
+        for batch in chunked(rows):
+            stmt = self._insert_ignoring(Purchase, "external_id").returning(Purchase.id)
+            created.extend(self.session.scalars(stmt, list(batch)))
+        refunded = {
+            p.external_id
+            for p in purchases
+            if p.external_id is not None and p.status is PurchaseStatus.REFUNDED
+        }
+        refunds = self._refund(refunded, now) if refunded else 0
+        self.refresh_purchase_rollups(set(ids.values()), now)
+        summary = WriteSummary(
+            created=len(created), unchanged=len(rows) - len(created) - refunds, updated=refunds
+        )
+        return summary, created
+
+    def _refund(self, purchase_external_ids: Iterable[str], at: dt.datetime) -> int:
+        changed = 0
+        for id_batch in chunked(sorted(purchase_external_ids)):
+            result = self.session.execute(
+                update(Purchase)
+                .where(
+                    Purchase.external_id.in_(id_batch),
+                    Purchase.status == PurchaseStatus.COMPLETED,
+                )
+                .values(status=PurchaseStatus.REFUNDED, refunded_at=at)
+                .execution_options(synchronize_session=False)
+            )
+            changed += _rowcount(result)
+        return changed
+
+    def refund_purchase(self, purchase_external_id: str, at: dt.datetime) -> PurchaseOut:
+        """Mark a purchase refunded (again is a no-op) and refresh the customer's rollups."""
+        found = self.session.execute(
+            select(Purchase.id, Purchase.customer_id).where(
+                Purchase.external_id == purchase_external_id
+            )
+        ).first()
+        if found is None:
+            raise NotFoundError(f"no purchase with external_id {purchase_external_id!r}")
+        self._refund([purchase_external_id], at)
+        self.refresh_purchase_rollups({found.customer_id}, at)
+        return self._purchase(found.id)
+
+    def _purchase(self, purchase_id: int) -> PurchaseOut:
+        purchase, external_id = self.session.execute(
+            select(Purchase, Customer.external_id)
+            .join(Customer, Customer.id == Purchase.customer_id)
+            .where(Purchase.id == purchase_id)
+            .execution_options(populate_existing=True)
+        ).one()
+        return purchase_out(purchase, external_id)
+
+    def get_purchase(self, purchase_external_id: str) -> PurchaseOut:
+        purchase_id = self.session.scalar(
+            select(Purchase.id).where(Purchase.external_id == purchase_external_id)
+        )
+        if purchase_id is None:
+            raise NotFoundError(f"no purchase with external_id {purchase_external_id!r}")
+        return self._purchase(purchase_id)
+
+    def refresh_purchase_rollups(self, customer_ids: Iterable[int], now: dt.datetime) -> None:
+        """Recompute the purchase rollups of these customers from their own purchases.
+
+        Each customer's purchases are read through the (customer, occurred_at) index, so
+        the cost grows with the customers touched, not with all history.
+        """
+        as_of = now.astimezone(dt.UTC).date()
+        mine = Purchase.customer_id == Customer.id
+        completed = and_(mine, Purchase.status == PurchaseStatus.COMPLETED)
+        counted = and_(completed, Purchase.currency == self.currency)
+
+        def scalar(expression: Any, *conditions: Any) -> Any:
+            return select(expression).where(*conditions).scalar_subquery()
+
+        latest_any = scalar(func.max(Purchase.occurred_at), mine)
+        values = {
+            Customer.purchase_count: scalar(func.count(Purchase.id), completed),
+            Customer.first_purchase_at: scalar(func.min(Purchase.occurred_at), completed),
+            Customer.last_purchase_at: scalar(func.max(Purchase.occurred_at), completed),
+            Customer.lifetime_value: func.coalesce(scalar(func.sum(Purchase.amount), counted), 0),
+            Customer.spend_365d: func.coalesce(
+                scalar(
+                    func.sum(Purchase.amount),
+                    counted,
+                    Purchase.occurred_at >= trailing_spend_cutoff(as_of),
+                ),
+                0,
+            ),
+            Customer.spend_365d_as_of: as_of,
+            Customer.last_contact_at: _later(Customer.last_contact_at, latest_any),
+            Customer.updated_at: now,
+        }
+        for id_batch in chunked(sorted(set(customer_ids))):
+            self.session.execute(
+                update(Customer)
+                .where(Customer.id.in_(id_batch))
+                .values(values)
+                .execution_options(synchronize_session=False)
+            )
+
+    def refresh_trailing_spend(self, as_of: dt.date, now: dt.datetime) -> int:
+        """Bring every customer's trailing-365-day spend forward to ``as_of``.
+
+        Only customers with a purchase that left the window since the previous refresh are
+        recomputed, so a daily call costs about one day's worth of old purchases. The
+        trailing spend only moves forward: an ``as_of`` before the last refresh does
+        nothing. Returns the number of customers updated.
+        """
+        previous = self.session.get(Checkpoint, TRAILING_SPEND_CHECKPOINT)
+        if previous is not None and as_of <= previous.as_of:
+            return 0
+        cutoff = trailing_spend_cutoff(as_of)
+        left_window = select(Purchase.customer_id).where(
+            Purchase.occurred_at < cutoff,
+            Purchase.status == PurchaseStatus.COMPLETED,
+            Purchase.currency == self.currency,
+        )
+        if previous is not None:
+            left_window = left_window.where(
+                Purchase.occurred_at >= trailing_spend_cutoff(previous.as_of)
+            )
+        spend = select(func.sum(Purchase.amount)).where(
+            Purchase.customer_id == Customer.id,
+            Purchase.status == PurchaseStatus.COMPLETED,
+            Purchase.currency == self.currency,
+            Purchase.occurred_at >= cutoff,
+        )
+        result = self.session.execute(
+            update(Customer)
+            .where(
+                Customer.id.in_(left_window),
+                Customer.spend_365d > 0,
+                or_(Customer.spend_365d_as_of.is_(None), Customer.spend_365d_as_of < as_of),
+            )
+            .values(
+                spend_365d=func.coalesce(spend.scalar_subquery(), 0),
+                spend_365d_as_of=as_of,
+                updated_at=now,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        if previous is None:
+            self.session.add(
+                Checkpoint(name=TRAILING_SPEND_CHECKPOINT, as_of=as_of, updated_at=now)
+            )
+        else:
+            previous.as_of = as_of
+            previous.updated_at = now
+        self.session.flush()
+        return _rowcount(result)
+
+    # ------------------------------------------------------------------ interactions
+
+    def record_interaction(self, interaction: InteractionIn, now: dt.datetime) -> InteractionOut:
+        """Record one interaction and return it (the stored one, when its id is known)."""
+        _, created = self._record_interactions([interaction], now)
+        if created:
+            row_id = created[0]
+        else:
+            found = self.session.scalar(
+                select(Interaction.id).where(Interaction.external_id == interaction.external_id)
+            )
+            assert found is not None
+            row_id = found
+        row = self.session.get_one(Interaction, row_id)
+        return interaction_out(row, interaction.customer_id)
+
+    def record_interactions(
+        self, interactions: Sequence[InteractionIn], now: dt.datetime
+    ) -> WriteSummary:
+        return self._record_interactions(interactions, now)[0]
+
+    def _record_interactions(
+        self, interactions: Sequence[InteractionIn], now: dt.datetime
+    ) -> tuple[WriteSummary, list[int]]:
+        """Insert interactions (an ``external_id`` seen before is skipped) and move each
+        customer's last contact forward."""
+        ids = self.require_customer_ids(i.customer_id for i in interactions)
+        self._require_tasks({i.task_id for i in interactions if i.task_id is not None})
+        rows = [
+            {
+                "customer_id": ids[i.customer_id],
+                "external_id": i.external_id,
+                "kind": i.kind,
+                "direction": i.direction,
+                "occurred_at": i.occurred_at,
+                "summary": i.summary,
+                "staff": i.staff,
+                "task_id": i.task_id,
+                "created_at": now,
+            }
+            for i in interactions
+        ]
+        created: list[int] = []
+        for batch in chunked(rows):
+            stmt = self._insert_ignoring(Interaction, "external_id").returning(Interaction.id)
+            created.extend(self.session.scalars(stmt, list(batch)))
+        latest = (
+            select(func.max(Interaction.occurred_at))
+            .where(Interaction.customer_id == Customer.id)
+            .scalar_subquery()
+        )
+        for id_batch in chunked(sorted(set(ids.values()))):
+            self.session.execute(
+                update(Customer)
+                .where(Customer.id.in_(id_batch))
+                .values(
+                    last_interaction_at=latest,
+                    last_contact_at=_later(Customer.last_contact_at, latest),
+                    updated_at=now,
+                )
+                .execution_options(synchronize_session=False)
+            )
+        return WriteSummary(created=len(created), unchanged=len(rows) - len(created)), created
+
+    def _require_tasks(self, task_ids: set[int]) -> None:
+        if not task_ids:
+            return
+        found = set(
+            self.session.scalars(select(OutreachTask.id).where(OutreachTask.id.in_(task_ids)))
+        )
+        if missing := sorted(task_ids - found):
+            raise NotFoundError(f"no outreach task with id {missing[0]}")
+
+    def interactions(self, external_id: str) -> list[InteractionOut]:
+        customer_id = self.require_customer_id(external_id)
+        rows = self.session.scalars(
+            select(Interaction)
+            .where(Interaction.customer_id == customer_id)
+            .order_by(Interaction.occurred_at, Interaction.id)
+        )
+        return [interaction_out(row, external_id) for row in rows]
+
+    # ------------------------------------------------------------------ cases
+
+    def open_case(self, case_in: CaseIn) -> CaseOut:
+        row = Case(
+            customer_id=self.require_customer_id(case_in.customer_id),
+            external_id=case_in.external_id,
+            opened_at=case_in.opened_at,
+            summary=case_in.summary,
+            severity=case_in.severity,
+            owner=case_in.owner,
+            status=CaseStatus.OPEN,
+        )
+        self.session.add(row)
+        self.session.flush()
+        return case_out(row, case_in.customer_id)
+
+    def resolve_case(
+        self,
+        case_id: int,
+        *,
+        at: dt.datetime,
+        resolution: str | None,
+        on_first_contact: bool | None,
+        satisfaction_score: int | None,
+    ) -> CaseOut:
+        row, external_id = self._owned(Case, case_id, "case")
+        if row.status is not CaseStatus.OPEN:
+            raise StateError(f"case {case_id} is already resolved; open a new case instead")
+        if at < row.opened_at:
+            raise StateError(
+                f"case {case_id} cannot be resolved at {at.isoformat()}, "
+                f"before it was opened ({row.opened_at.isoformat()})"
+            )
+        row.status = CaseStatus.RESOLVED
+        row.resolved_at = at
+        row.resolution = resolution
+        row.resolved_on_first_contact = on_first_contact
+        row.satisfaction_score = satisfaction_score
+        self.session.flush()
+        return case_out(row, external_id)
+
+    def _owned(self, model: type[Any], row_id: int, what: str) -> tuple[Any, str]:
+        found = self.session.execute(
+            select(model, Customer.external_id)
+            .join(Customer, Customer.id == model.customer_id)
+            .where(model.id == row_id)
+        ).first()
+        if found is None:
+            raise NotFoundError(f"no {what} with id {row_id}")
+        return found[0], found[1]
+
+    # ------------------------------------------------------------------ promises
+
+    def create_promise(self, promise: PromiseIn, now: dt.datetime) -> PromiseOut:
+        row = Promise(
+            customer_id=self.require_customer_id(promise.customer_id),
+            what=promise.what,
+            due_at=promise.due_at,
+            staff=promise.staff,
+            status=PromiseStatus.OPEN,
+            created_at=now,
+        )
+        self.session.add(row)
+        self.session.flush()
+        return promise_out(row, promise.customer_id)
+
+    def close_promise(
+        self, promise_id: int, status: PromiseStatus, *, at: dt.datetime, note: str | None
+    ) -> PromiseOut:
+        row, external_id = self._owned(Promise, promise_id, "promise")
+        if row.status is not PromiseStatus.OPEN:
+            raise StateError(
+                f"promise {promise_id} is already {row.status.value}; only open promises change"
+            )
+        row.status = status
+        row.closed_at = at
+        row.note = note
+        self.session.flush()
+        return promise_out(row, external_id)
+
+    def renegotiate_promise(
+        self, promise_id: int, *, new_due_at: dt.datetime, at: dt.datetime, note: str | None
+    ) -> PromiseOut:
+        """Close the promise as renegotiated and open its replacement with the new date."""
+        old = self.close_promise(promise_id, PromiseStatus.RENEGOTIATED, at=at, note=note)
+        return self.create_promise(
+            PromiseIn(
+                customer_id=old.customer_id, what=old.what, due_at=new_due_at, staff=old.staff
+            ),
+            at,
+        )
+
+    # ------------------------------------------------------------------ consent
+
+    def set_consent(self, external_id: str, consent: ConsentIn, now: dt.datetime) -> CustomerOut:
+        """Record a customer's answer for one channel; a change is logged, a repeat is not."""
+        customer = self._customer(external_id)
+        column = f"consent_{consent.channel.value}"
+        old: ConsentState = getattr(customer, column)
+        if old is not consent.state:
+            at = consent.at or now
+            setattr(customer, column, consent.state)
+            setattr(customer, f"{column}_at", at)
+            setattr(customer, f"{column}_source", consent.source)
+            customer.updated_at = now
+            self.session.add(
+                ConsentChange(
+                    customer_id=customer.id,
+                    scope=ConsentScope(consent.channel.value),
+                    old_value=old.value,
+                    new_value=consent.state.value,
+                    changed_at=at,
+                    source=consent.source,
+                )
+            )
+            self.session.flush()
+        return customer_out(customer)
+
+    def set_do_not_contact(
+        self,
+        external_id: str,
+        value: bool,
+        *,
+        source: str | None,
+        at: dt.datetime | None,
+        now: dt.datetime,
+    ) -> CustomerOut:
+        customer = self._customer(external_id)
+        if customer.do_not_contact != value:
+            self.session.add(
+                ConsentChange(
+                    customer_id=customer.id,
+                    scope=ConsentScope.DO_NOT_CONTACT,
+                    old_value=_flag(customer.do_not_contact),
+                    new_value=_flag(value),
+                    changed_at=at or now,
+                    source=source,
+                )
+            )
+            customer.do_not_contact = value
+            customer.updated_at = now
+            self.session.flush()
+        return customer_out(customer)
+
+    def consent_log(self, external_id: str) -> list[ConsentChangeOut]:
+        customer_id = self.require_customer_id(external_id)
+        rows = self.session.scalars(
+            select(ConsentChange)
+            .where(ConsentChange.customer_id == customer_id)
+            .order_by(ConsentChange.changed_at, ConsentChange.id)
+        )
+        return [ConsentChangeOut.model_validate(row) for row in rows]
+
+
+# ---------------------------------------------------------------------- row conversion
+
+
+def _flag(value: bool) -> str:
+    return "true" if value else "false"
+
+
+def _rowcount(result: Any) -> int:
+    return int(result.rowcount or 0)
+
+
+def _interest_columns(item: InterestIn, full: bool) -> dict[str, Any]:
+    given = item.model_fields_set
+    columns: dict[str, Any] = {"topic": item.topic, "topic_key": item.topic.casefold()}
+    if full or "category" in given:
+        columns["category"] = item.category
+    if full or "note" in given:
+        columns["note"] = item.note
+    return columns
+
+
+def _family_columns(item: FamilyMemberIn, full: bool) -> dict[str, Any]:
+    given = item.model_fields_set
+    columns: dict[str, Any] = {"name": item.name, "relation": item.relation}
+    if full or "birthday" in given:
+        columns.update(_birthday_columns(item.birthday))
+    if full or "note" in given:
+        columns["note"] = item.note
+    return columns
+
+
+def _important_date_columns(item: ImportantDateIn, full: bool) -> dict[str, Any]:
+    return {
+        "label": item.label,
+        "month": item.date.month,
+        "day": item.date.day,
+        "year": item.date.year,
+        "yearly": item.yearly,
+    }
+
+
+def customer_out(customer: Customer) -> CustomerOut:
+    """A detached, validated copy of a customer row."""
+    consent = {
+        channel: Consent(
+            state=getattr(customer, f"consent_{channel.value}"),
+            changed_at=getattr(customer, f"consent_{channel.value}_at"),
+            source=getattr(customer, f"consent_{channel.value}_source"),
+        )
+        for channel in Channel
+    }
+    fields = {
+        name: getattr(customer, name)
+        for name in CustomerOut.model_fields
+        if name not in {"birthday", "tags", "consent"}
+    }
+    return CustomerOut(
+        **fields,
+        birthday=_birthday(customer.birth_month, customer.birth_day, customer.birth_year),
+        tags=[t.tag for t in customer.tags],
+        consent=consent,
+    )
+
+
+def family_member_out(row: FamilyMember) -> FamilyMemberOut:
+    return FamilyMemberOut(
+        id=row.id,
+        name=row.name,
+        relation=row.relation,
+        birthday=_birthday(row.birth_month, row.birth_day, row.birth_year),
+        note=row.note,
+    )
+
+
+def important_date_out(row: ImportantDate) -> ImportantDateOut:
+    return ImportantDateOut(
+        id=row.id,
+        label=row.label,
+        date=PartialDate(month=row.month, day=row.day, year=row.year),
+        yearly=row.yearly,
+    )
+
+
+def purchase_out(row: Purchase, customer_external_id: str) -> PurchaseOut:
+    return PurchaseOut(
+        id=row.id,
+        customer_id=customer_external_id,
+        external_id=row.external_id,
+        occurred_at=row.occurred_at,
+        amount=row.amount,
+        currency=row.currency,
+        description=row.description,
+        category=row.category,
+        status=row.status,
+        refunded_at=row.refunded_at,
+    )
+
+
+def interaction_out(row: Interaction, customer_external_id: str) -> InteractionOut:
+    return InteractionOut(
+        id=row.id,
+        customer_id=customer_external_id,
+        external_id=row.external_id,
+        occurred_at=row.occurred_at,
+        kind=row.kind,
+        direction=row.direction,
+        summary=row.summary,
+        staff=row.staff,
+        task_id=row.task_id,
+    )
+
+
+def case_out(row: Case, customer_external_id: str) -> CaseOut:
+    return CaseOut(
+        id=row.id,
+        customer_id=customer_external_id,
+        external_id=row.external_id,
+        opened_at=row.opened_at,
+        summary=row.summary,
+        severity=row.severity,
+        owner=row.owner,
+        status=row.status,
+        resolved_at=row.resolved_at,
+        resolution=row.resolution,
+        resolved_on_first_contact=row.resolved_on_first_contact,
+        satisfaction_score=row.satisfaction_score,
+    )
+
+
+def promise_out(row: Promise, customer_external_id: str) -> PromiseOut:
+    return PromiseOut(
+        id=row.id,
+        customer_id=customer_external_id,
+        what=row.what,
+        due_at=row.due_at,
+        status=row.status,
+        staff=row.staff,
+        created_at=row.created_at,
+        closed_at=row.closed_at,
+        note=row.note,
+    )
