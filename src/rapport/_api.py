@@ -72,14 +72,19 @@ def validate(model: type[_M], data: _M | Mapping[str, Any], *, subject: str | No
     try:
         return model.model_validate(data)
     except pydantic.ValidationError as error:
-        raise InvalidInputError(_problems(error), subject=subject or _subject(data)) from None
+        subject = subject or _subject(model, data)
+        raise InvalidInputError(_problems(error), subject=subject) from None
 
 
-def _subject(data: object) -> str | None:
-    if isinstance(data, Mapping):
-        for key in ("external_id", "customer_id"):
-            if isinstance(data.get(key), str):
-                return f"{key} {data[key]!r}"
+def _subject(model: type[pydantic.BaseModel], data: object) -> str | None:
+    """Name the record in an error message: "customer 'C-17'", "purchase 'P-9'"."""
+    if not isinstance(data, Mapping):
+        return None
+    kind = model.__name__.removesuffix("In").lower()
+    if isinstance(data.get("external_id"), str):
+        return f"{kind} {data['external_id']!r}"
+    if isinstance(data.get("customer_id"), str):
+        return f"{kind} for customer {data['customer_id']!r}"
     return None
 
 
@@ -89,7 +94,8 @@ def _problems(error: pydantic.ValidationError) -> list[FieldProblem]:
         field = ".".join(str(part) for part in item["loc"]) or "(row)"
         value = item.get("input")
         reason = str(item["msg"]).removeprefix("Value error, ")
-        if item["type"] not in {"value_error", "missing"} and not isinstance(value, Mapping):
+        shown = repr(value) in reason or str(value) in reason
+        if item["type"] != "missing" and not isinstance(value, Mapping | list) and not shown:
             reason = f"{reason} (got {value!r})"
         problems.append(FieldProblem(field=field, value=value, reason=reason))
     return problems

@@ -183,7 +183,7 @@ class Store:
             rows = self.session.execute(
                 select(Customer.external_id, Customer.id).where(Customer.external_id.in_(id_batch))
             )
-            found.update(dict(rows.tuples()))
+            found.update((external_id, id_) for external_id, id_ in rows)
         return found
 
     def require_customer_ids(self, external_ids: Iterable[str]) -> dict[str, int]:

@@ -10,7 +10,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PositiveInt, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, PositiveInt, model_validator
 
 from rapport.dates import PartialDate
 from rapport.models.enums import (
@@ -33,12 +33,14 @@ from rapport.models.values import (
     CurrencyCode,
     Email,
     ExternalId,
+    Label,
     LanguageTag,
-    Line,
-    LongText,
     OptionalLine,
     OptionalLongText,
     Phone,
+    RequiredLine,
+    RequiredLongText,
+    ShortLine,
     Tag,
     Timestamp,
     TimeZoneName,
@@ -64,13 +66,13 @@ class _Output(BaseModel):
 class InterestIn(_Input):
     """An interest to remember; a plain string is accepted as the topic."""
 
-    topic: Line = Field(min_length=1)
+    topic: RequiredLine
     category: InterestCategory = InterestCategory.OTHER
     note: OptionalLongText = None
 
 
 class FamilyMemberIn(_Input):
-    name: Line = Field(min_length=1)
+    name: RequiredLine
     relation: Relation
     birthday: Annotated[PartialDate | None, BeforeValidator(_blank_to_none)] = None
     note: OptionalLongText = None
@@ -79,7 +81,7 @@ class FamilyMemberIn(_Input):
 class ImportantDateIn(_Input):
     """A date to remember; ``yearly=False`` dates happen once and need their year."""
 
-    label: Line = Field(min_length=1)
+    label: RequiredLine
     date: PartialDate
     yearly: bool = True
 
@@ -107,7 +109,7 @@ class CustomerIn(_Input):
     phone: Annotated[Phone | None, BeforeValidator(_blank_to_none)] = None
     address_line1: OptionalLine = None
     address_line2: OptionalLine = None
-    postal_code: Annotated[OptionalLine, Field(max_length=20)] = None
+    postal_code: ShortLine = None
     city: OptionalLine = None
     country: Annotated[CountryCode | None, BeforeValidator(_blank_to_none)] = None
     language: Annotated[LanguageTag | None, BeforeValidator(_blank_to_none)] = None
@@ -154,7 +156,7 @@ class PurchaseIn(_Input):
     amount: Amount
     currency: Annotated[CurrencyCode | None, BeforeValidator(_blank_to_none)] = None
     description: OptionalLongText = None
-    category: Annotated[OptionalLine, Field(max_length=100)] = None
+    category: Label = None
     status: PurchaseStatus = PurchaseStatus.COMPLETED
 
 
@@ -175,7 +177,7 @@ class CaseIn(_Input):
     """A complaint or problem reported by (or for) a customer."""
 
     customer_id: ExternalId
-    summary: LongText = Field(min_length=1)
+    summary: RequiredLongText
     opened_at: Timestamp
     severity: Severity = Severity.NORMAL
     owner: OptionalLine = None
@@ -186,7 +188,7 @@ class PromiseIn(_Input):
     """A commitment to a customer, due at a given time."""
 
     customer_id: ExternalId
-    what: LongText = Field(min_length=1)
+    what: RequiredLongText
     due_at: Timestamp
     staff: OptionalLine = None
 

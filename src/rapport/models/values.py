@@ -16,7 +16,7 @@ from typing import Annotated
 
 from babel import Locale, UnknownLocaleError
 from babel.numbers import list_currencies
-from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator
 
 MAX_AMOUNT = Decimal("100000000000000")  # 10^14: far above any real purchase
 _PHONE = re.compile(r"^\+?[0-9 ()./-]+$")
@@ -37,12 +37,22 @@ def _clean_text(value: str, *, multiline: bool = False) -> str:
     return value
 
 
+def _text(max_length: int, *, required: bool = False, multiline: bool = False) -> AfterValidator:
+    """A text check: no control characters, not blank when required, not too long."""
+
+    def check(value: str) -> str:
+        value = _clean_text(value, multiline=multiline)
+        if required and not value:
+            raise ValueError("is empty; give a value")
+        if len(value) > max_length:
+            raise ValueError(f"is {len(value)} characters long; at most {max_length} fit")
+        return value
+
+    return AfterValidator(check)
+
+
 def _line(value: str) -> str:
     return _clean_text(value)
-
-
-def _multiline(value: str) -> str:
-    return _clean_text(value, multiline=True)
 
 
 @cache
@@ -122,13 +132,6 @@ def _amount(value: Decimal) -> Decimal:
     return value
 
 
-def _tag(value: str) -> str:
-    value = _line(value)
-    if not value:
-        raise ValueError("a tag cannot be empty")
-    return value
-
-
 def _utc(value: dt.datetime) -> dt.datetime:
     return value.astimezone(dt.UTC)
 
@@ -140,17 +143,21 @@ def _to_decimal(value: object) -> object:
     return value
 
 
-Line = Annotated[str, AfterValidator(_line), Field(max_length=200)]
+Line = Annotated[str, _text(200)]
+RequiredLine = Annotated[str, _text(200, required=True)]
 OptionalLine = Annotated[Line | None, BeforeValidator(_blank_to_none)]
-LongText = Annotated[str, AfterValidator(_multiline), Field(max_length=20000)]
+ShortLine = Annotated[str | None, BeforeValidator(_blank_to_none), _text(20)]
+Label = Annotated[str | None, BeforeValidator(_blank_to_none), _text(100)]
+LongText = Annotated[str, _text(20000, multiline=True)]
+RequiredLongText = Annotated[str, _text(20000, required=True, multiline=True)]
 OptionalLongText = Annotated[LongText | None, BeforeValidator(_blank_to_none)]
-ExternalId = Annotated[str, AfterValidator(_line), Field(min_length=1, max_length=255)]
-Email = Annotated[str, AfterValidator(_email), Field(max_length=320)]
-Phone = Annotated[str, AfterValidator(_phone), Field(max_length=40)]
+ExternalId = Annotated[str, _text(255, required=True)]
+Email = Annotated[str, AfterValidator(_email), _text(320)]
+Phone = Annotated[str, AfterValidator(_phone), _text(40)]
 TimeZoneName = Annotated[str, AfterValidator(_timezone)]
 LanguageTag = Annotated[str, AfterValidator(_language)]
 CurrencyCode = Annotated[str, AfterValidator(_currency)]
 CountryCode = Annotated[str, AfterValidator(_country)]
 Amount = Annotated[Decimal, BeforeValidator(_to_decimal), AfterValidator(_amount)]
-Tag = Annotated[str, AfterValidator(_tag), Field(max_length=100)]
+Tag = Annotated[str, _text(100, required=True)]
 Timestamp = Annotated[AwareDatetime, AfterValidator(_utc)]

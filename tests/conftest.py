@@ -1,0 +1,105 @@
+"""Fixtures shared by the whole suite: every database test runs on SQLite and PostgreSQL.
+
+PostgreSQL tests need ``RAPPORT_TEST_POSTGRES_URL`` (``scripts/test`` starts a throwaway
+server and sets it). Without it they skip with a reason, unless
+``RAPPORT_REQUIRE_POSTGRES=1`` (set in CI), where a missing server fails the run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, delete, text
+from sqlalchemy.engine import make_url
+
+from rapport import Rapport, create_engine, metadata, migrate
+
+BACKENDS = ["sqlite", "postgresql"]
+POSTGRES_URL_VARIABLE = "RAPPORT_TEST_POSTGRES_URL"
+
+
+def postgres_url() -> str:
+    url = os.environ.get(POSTGRES_URL_VARIABLE)
+    if url:
+        return url
+    reason = f"PostgreSQL tests need {POSTGRES_URL_VARIABLE} (scripts/test sets it)"
+    if os.environ.get("RAPPORT_REQUIRE_POSTGRES") == "1":
+        pytest.fail(f"{reason}; RAPPORT_REQUIRE_POSTGRES=1 forbids skipping them")
+    pytest.skip(reason)
+
+
+class FixedClock:
+    """A clock the test moves by hand."""
+
+    def __init__(self, now: dt.datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += dt.timedelta(**delta)
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def fresh_url(backend: str, tmp_path: Path) -> Iterator[str]:
+    """The URL of an empty database of the current backend, dropped afterwards."""
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'fresh.db'}"
+        return
+    base = postgres_url()
+    name = f"rapport_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        yield make_url(base).set(database=name).render_as_string(hide_password=False)
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def engine(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    """A migrated database shared by the tests of one backend (emptied after each test)."""
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'rapport.db'}"
+    else:
+        url = postgres_url()
+    engine = create_engine(url)
+    if backend == "postgresql":
+        with engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+    migrate(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(dt.datetime(2026, 11, 22, 9, 0, tzinfo=dt.UTC))
+
+
+@pytest.fixture
+def rapport(engine: Engine, clock: FixedClock) -> Iterator[Rapport]:
+    yield Rapport(engine, currency="EUR", clock=clock)
+    with engine.begin() as connection:
+        for table in reversed(metadata.sorted_tables):
+            connection.execute(delete(table))
+
+
+def count_rows(engine: Engine, table_name: str) -> int:
+    with engine.connect() as connection:
+        return int(connection.execute(text(f"SELECT count(*) FROM {table_name}")).scalar_one())
