@@ -68,7 +68,14 @@ def test_recording_the_same_purchase_again_changes_nothing(
     first = buy(rapport, "P-1", "2026-11-01T10:00:00Z", "80")
     again = buy(rapport, "P-1", "2026-11-01T10:00:00Z", "80")
     summary = rapport.record_purchases(
-        [{"customer_id": "C-1", "external_id": "P-1", "occurred_at": first.occurred_at, "amount": 80}]
+        [
+            {
+                "customer_id": "C-1",
+                "external_id": "P-1",
+                "occurred_at": first.occurred_at,
+                "amount": 80,
+            }
+        ]
     )
     assert again == first
     assert (summary.created, summary.unchanged) == (0, 1)
@@ -173,9 +180,7 @@ def test_refresh_ages_trailing_spend_and_touches_only_customers_who_changed(
     assert rapport.get_customer("C-1").lifetime_value == Decimal(500)
 
 
-def test_interactions_move_last_contact_forward_never_back(
-    rapport: Rapport, customer: str
-) -> None:
+def test_interactions_move_last_contact_forward_never_back(rapport: Rapport, customer: str) -> None:
     buy(rapport, "P-1", "2026-10-01T10:00:00Z", "10")
     rapport.record_interaction(
         {
