@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from rapport import ConsentScope, ConsentState, NotFoundError, Rapport
+from rapport import Channel, ConsentScope, ConsentState, NotFoundError, Rapport
 from tests.conftest import FixedClock, count_rows
 
 
@@ -20,9 +20,9 @@ def customer(rapport: Rapport) -> str:
 def test_setting_consent_records_state_when_and_where(rapport: Rapport, customer: str) -> None:
     given = dt.datetime(2026, 11, 20, 15, 30, tzinfo=dt.timezone(dt.timedelta(hours=2)))
     updated = rapport.set_consent(customer, "email", "granted", source="newsletter form", at=given)
-    assert updated.consent["email"].state is ConsentState.GRANTED
-    assert updated.consent["email"].changed_at == given
-    assert updated.consent["email"].source == "newsletter form"
+    assert updated.consent[Channel.EMAIL].state is ConsentState.GRANTED
+    assert updated.consent[Channel.EMAIL].changed_at == given
+    assert updated.consent[Channel.EMAIL].source == "newsletter form"
     [entry] = rapport.consent_log(customer)
     assert (entry.scope, entry.old_value, entry.new_value) == (
         ConsentScope.EMAIL,
@@ -38,7 +38,7 @@ def test_repeating_the_same_answer_is_not_a_change(
     rapport.set_consent(customer, "sms", "refused", source="phone")
     rapport.set_consent(customer, "sms", "refused", source="phone again")
     assert count_rows(engine, "rapport_consent_change") == 1
-    assert rapport.get_customer(customer).consent["sms"].source == "phone"
+    assert rapport.get_customer(customer).consent[Channel.SMS].source == "phone"
 
 
 def test_withdrawal_is_logged_after_the_grant(
@@ -62,7 +62,7 @@ def test_upserts_log_consent_changes_too(rapport: Rapport, customer: str) -> Non
         (ConsentScope.PHONE, "unknown", "granted", "crm sync"),
         (ConsentScope.PHONE, "granted", "refused", "upsert"),
     ]
-    assert rapport.get_customer(customer).consent["phone"].state is ConsentState.REFUSED
+    assert rapport.get_customer(customer).consent[Channel.PHONE].state is ConsentState.REFUSED
 
 
 def test_a_new_customers_initial_consent_is_logged(rapport: Rapport) -> None:

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from rapport import (
+    Channel,
     ConsentState,
     InterestCategory,
     NotFoundError,
@@ -50,9 +51,9 @@ def test_upsert_creates_a_customer_with_every_field(rapport: Rapport) -> None:
     assert customer.country == "FI"
     assert customer.birthday == PartialDate(month=2, day=29)
     assert customer.tags == ["vip", "wholesale"]
-    assert customer.consent["email"].state is ConsentState.GRANTED
-    assert customer.consent["email"].source == "shop counter form"
-    assert customer.consent["sms"].state is ConsentState.UNKNOWN
+    assert customer.consent[Channel.EMAIL].state is ConsentState.GRANTED
+    assert customer.consent[Channel.EMAIL].source == "shop counter form"
+    assert customer.consent[Channel.SMS].state is ConsentState.UNKNOWN
     assert customer.notes == "Prefers mornings.\nParks at the back."
     assert customer.display_name == "Ainoliina"
     assert customer.purchase_count == 0
@@ -74,9 +75,12 @@ def test_re_upserting_the_same_customer_changes_nothing(
 
 def test_an_update_changes_only_the_fields_given(rapport: Rapport) -> None:
     rapport.upsert_customer(AINO)
-    updated = rapport.upsert_customer({"external_id": "C-1", "city": "Turku", "phone": None})
+    updated = rapport.upsert_customer(
+        {"external_id": "C-1", "city": "Turku", "phone": None, "postal_code": ""}
+    )
     assert updated.city == "Turku"
     assert updated.phone is None
+    assert updated.postal_code is None
     assert updated.first_name == "Aino"
     assert updated.tags == ["vip", "wholesale"]
     assert updated.birthday == PartialDate(month=2, day=29)
@@ -224,3 +228,13 @@ def test_sql_looking_text_is_stored_as_plain_data(rapport: Rapport) -> None:
     customer = rapport.get_customer(hostile)
     assert customer.first_name == hostile
     assert [c.external_id for c in rapport.find_customers(tag=hostile)] == [hostile]
+
+
+def test_customers_can_be_listed_biggest_spenders_first(rapport: Rapport) -> None:
+    rapport.upsert_customers([{"external_id": x} for x in ("A", "B", "C")])
+    for customer_id, amount in (("A", "10"), ("B", "900"), ("C", "50")):
+        rapport.record_purchase(
+            {"customer_id": customer_id, "occurred_at": "2026-11-01T10:00:00Z", "amount": amount}
+        )
+    top = rapport.find_customers(order_by="spend_365d", limit=2)
+    assert [c.external_id for c in top] == ["B", "C"]

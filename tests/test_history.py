@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from tests.conftest import FixedClock, count_rows
 
 from rapport import (
     CaseStatus,
@@ -16,7 +17,6 @@ from rapport import (
     Rapport,
     StateError,
 )
-from tests.conftest import FixedClock, count_rows
 
 
 def at(text: str) -> dt.datetime:

@@ -52,7 +52,7 @@ from rapport.models.schemas import (
     PurchaseOut,
 )
 from rapport.models.values import CurrencyCode, Timestamp
-from rapport.store import Store, WriteSummary
+from rapport.store import CustomerOrder, Store, WriteSummary
 
 _M = TypeVar("_M", bound=pydantic.BaseModel)
 _T = TypeVar("_T")
@@ -243,13 +243,23 @@ class Rapport:
         tag: str | None = None,
         interest: str | None = None,
         owner: str | None = None,
+        order_by: CustomerOrder = "external_id",
         limit: int = 100,
         offset: int = 0,
     ) -> list[CustomerOut]:
-        """Customers with this tag, interest (any letter case) and owner, by external id."""
+        """Customers with this tag, interest (any letter case) and owner.
+
+        ``order_by`` is ``"external_id"``, or ``"spend_365d"`` / ``"lifetime_value"`` for
+        the biggest spenders first.
+        """
         with self._store() as store:
             return store.find_customers(
-                tag=tag, interest=interest, owner=owner, limit=limit, offset=offset
+                tag=tag,
+                interest=interest,
+                owner=owner,
+                order_by=order_by,
+                limit=limit,
+                offset=offset,
             )
 
     def add_interest(

@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from sqlalchemy import (
     ColumnElement,
@@ -83,6 +83,9 @@ TRAILING_DAYS = 365
 TRAILING_SPEND_CHECKPOINT = "trailing_spend"
 
 _T = TypeVar("_T")
+
+#: How ``find_customers`` may sort: by external id, or biggest spenders first.
+CustomerOrder = Literal["external_id", "spend_365d", "lifetime_value"]
 
 # CustomerIn fields stored as same-named columns.
 _PLAIN_FIELDS = (
@@ -430,10 +433,11 @@ class Store:
         tag: str | None = None,
         interest: str | None = None,
         owner: str | None = None,
+        order_by: CustomerOrder = "external_id",
         limit: int = 100,
         offset: int = 0,
     ) -> list[CustomerOut]:
-        """Customers matching every given filter, ordered by external id."""
+        """Customers matching every given filter, by external id or biggest spend first."""
         stmt = select(Customer).options(selectinload(Customer.tags))
         if tag is not None:
             stmt = stmt.where(
@@ -452,7 +456,12 @@ class Store:
             )
         if owner is not None:
             stmt = stmt.where(Customer.owner == owner)
-        stmt = stmt.order_by(Customer.external_id).limit(limit).offset(offset)
+        ordering = {
+            "external_id": (Customer.external_id,),
+            "spend_365d": (Customer.spend_365d.desc(), Customer.external_id),
+            "lifetime_value": (Customer.lifetime_value.desc(), Customer.external_id),
+        }[order_by]
+        stmt = stmt.order_by(*ordering).limit(limit).offset(offset)
         return [customer_out(c) for c in self.session.scalars(stmt)]
 
     def profile(self, external_id: str, *, recent: int = 10) -> CustomerProfile:

@@ -23,12 +23,16 @@ class ConsentState(StrEnum):
 
 
 class CustomerStatus(StrEnum):
+    """Whether rapport may reach out: only ``active`` customers are contacted."""
+
     ACTIVE = "active"
     INACTIVE = "inactive"
     DECEASED = "deceased"
 
 
 class InterestCategory(StrEnum):
+    """A rough grouping of interests, so messages can pick a fitting one."""
+
     HOBBY = "hobby"
     SPORT = "sport"
     FOOD = "food"
@@ -40,6 +44,8 @@ class InterestCategory(StrEnum):
 
 
 class Relation(StrEnum):
+    """How a family member (or pet) relates to the customer."""
+
     SPOUSE = "spouse"
     PARTNER = "partner"
     CHILD = "child"
@@ -54,11 +60,15 @@ class Relation(StrEnum):
 
 
 class PurchaseStatus(StrEnum):
+    """A refunded purchase no longer counts towards spend or purchase count."""
+
     COMPLETED = "completed"
     REFUNDED = "refunded"
 
 
 class InteractionKind(StrEnum):
+    """The form a contact took."""
+
     CALL = "call"
     VISIT = "visit"
     EMAIL = "email"
@@ -70,11 +80,15 @@ class InteractionKind(StrEnum):
 
 
 class Direction(StrEnum):
+    """Who reached out: the customer (inbound) or the business (outbound)."""
+
     INBOUND = "inbound"
     OUTBOUND = "outbound"
 
 
 class Severity(StrEnum):
+    """How serious a complaint is; it orders follow-ups."""
+
     LOW = "low"
     NORMAL = "normal"
     HIGH = "high"
@@ -82,11 +96,15 @@ class Severity(StrEnum):
 
 
 class CaseStatus(StrEnum):
+    """A case stays ``open`` until it is resolved."""
+
     OPEN = "open"
     RESOLVED = "resolved"
 
 
 class PromiseStatus(StrEnum):
+    """Where a promise stands; only ``open`` promises can change."""
+
     OPEN = "open"
     KEPT = "kept"
     BROKEN = "broken"
@@ -94,6 +112,8 @@ class PromiseStatus(StrEnum):
 
 
 class TaskKind(StrEnum):
+    """What staff do for an outreach task: write a card, make a call, send a gift..."""
+
     CARD = "card"
     NOTE = "note"
     CALL = "call"
@@ -104,6 +124,8 @@ class TaskKind(StrEnum):
 
 
 class TaskStatus(StrEnum):
+    """An outreach task's life: planned, then done, skipped, snoozed, cancelled, expired, missed."""
+
     PLANNED = "planned"
     DONE = "done"
     SKIPPED = "skipped"

@@ -72,6 +72,8 @@ class InterestIn(_Input):
 
 
 class FamilyMemberIn(_Input):
+    """A person (or pet) close to the customer, with a birthday when known."""
+
     name: RequiredLine
     relation: Relation
     birthday: Annotated[PartialDate | None, BeforeValidator(_blank_to_none)] = None
@@ -206,6 +208,8 @@ class ConsentIn(_Input):
 
 
 class Consent(_Output):
+    """What the customer said about one channel, when, and where."""
+
     state: ConsentState
     changed_at: dt.datetime | None
     source: str | None
@@ -260,6 +264,8 @@ class CustomerOut(_Output):
 
 
 class InterestOut(_Output):
+    """A remembered interest."""
+
     id: int
     topic: str
     category: InterestCategory
@@ -267,6 +273,8 @@ class InterestOut(_Output):
 
 
 class FamilyMemberOut(_Output):
+    """A family member as stored."""
+
     id: int
     name: str
     relation: Relation
@@ -275,6 +283,8 @@ class FamilyMemberOut(_Output):
 
 
 class ImportantDateOut(_Output):
+    """An important date as stored."""
+
     id: int
     label: str
     date: PartialDate
@@ -282,6 +292,8 @@ class ImportantDateOut(_Output):
 
 
 class PurchaseOut(_Output):
+    """A purchase as stored; ``customer_id`` is the external id."""
+
     id: int
     customer_id: str
     external_id: str | None
@@ -295,6 +307,8 @@ class PurchaseOut(_Output):
 
 
 class InteractionOut(_Output):
+    """An interaction as stored; ``customer_id`` is the external id."""
+
     id: int
     customer_id: str
     external_id: str | None
@@ -307,6 +321,8 @@ class InteractionOut(_Output):
 
 
 class CaseOut(_Output):
+    """A complaint or problem case as stored."""
+
     id: int
     customer_id: str
     external_id: str | None
@@ -322,6 +338,8 @@ class CaseOut(_Output):
 
 
 class PromiseOut(_Output):
+    """A promise as stored."""
+
     id: int
     customer_id: str
     what: str
@@ -334,6 +352,8 @@ class PromiseOut(_Output):
 
 
 class ConsentChangeOut(_Output):
+    """One entry of the consent log: what changed, from what to what, when, where."""
+
     id: int
     scope: ConsentScope
     old_value: str
