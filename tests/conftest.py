@@ -103,3 +103,16 @@ def rapport(engine: Engine, clock: FixedClock) -> Iterator[Rapport]:
 def count_rows(engine: Engine, table_name: str) -> int:
     with engine.connect() as connection:
         return int(connection.execute(text(f"SELECT count(*) FROM {table_name}")).scalar_one())
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say how many tests ran on each database, so a log shows PostgreSQL really ran."""
+    counts: dict[str, dict[str, int]] = {backend: {} for backend in BACKENDS}
+    for outcome in ("passed", "failed", "skipped", "error"):
+        for report in terminalreporter.stats.get(outcome, []):
+            for backend in BACKENDS:
+                if f"[{backend}" in getattr(report, "nodeid", ""):
+                    counts[backend][outcome] = counts[backend].get(outcome, 0) + 1
+    for backend, by_outcome in counts.items():
+        summary = ", ".join(f"{n} {outcome}" for outcome, n in sorted(by_outcome.items()))
+        terminalreporter.write_line(f"{backend} tests: {summary or 'none ran'}")
