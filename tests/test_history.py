@@ -7,7 +7,6 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from tests.conftest import FixedClock, count_rows
 
 from rapport import (
     CaseStatus,
@@ -17,6 +16,7 @@ from rapport import (
     Rapport,
     StateError,
 )
+from tests.conftest import FixedClock, count_rows
 
 
 def at(text: str) -> dt.datetime:

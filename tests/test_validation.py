@@ -6,9 +6,9 @@ import datetime as dt
 from typing import Any
 
 import pytest
-from tests.conftest import count_rows
 
 from rapport import InvalidInputError, Rapport
+from tests.conftest import count_rows
 
 GOOD_CUSTOMER: dict[str, Any] = {"external_id": "C-1", "first_name": "Aino"}
 
