@@ -63,6 +63,5 @@ def test_rapport_methods_are_documented_or_obvious() -> None:
         "create_promise",
         "keep_promise",
         "break_promise",
-        "now",
     }
     assert set(undocumented) <= obvious

@@ -173,6 +173,7 @@ class Rapport:
     # ------------------------------------------------------------------ plumbing
 
     def now(self) -> dt.datetime:
+        """The current time from this object's clock, in UTC."""
         now = self._clock()
         if now.tzinfo is None:
             raise RapportError("the clock returned a naive datetime; it must be timezone-aware")
