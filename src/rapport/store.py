@@ -83,6 +83,7 @@ TRAILING_DAYS = 365
 TRAILING_SPEND_CHECKPOINT = "trailing_spend"
 
 _T = TypeVar("_T")
+_Out = TypeVar("_Out", PurchaseOut, InteractionOut, CaseOut, PromiseOut)
 
 #: How ``find_customers`` may sort: by external id, or biggest spenders first.
 CustomerOrder = Literal["external_id", "spend_365d", "lifetime_value"]
@@ -506,10 +507,10 @@ class Store:
             interests=[InterestOut.model_validate(i) for i in customer.interests],
             family=[family_member_out(f) for f in customer.family],
             important_dates=[important_date_out(d) for d in customer.important_dates],
-            recent_purchases=[purchase_out(p, external_id) for p in purchases],
-            recent_interactions=[interaction_out(i, external_id) for i in interactions],
-            open_cases=[case_out(c, external_id) for c in cases],
-            open_promises=[promise_out(p, external_id) for p in promises],
+            recent_purchases=[owned_out(PurchaseOut, p, external_id) for p in purchases],
+            recent_interactions=[owned_out(InteractionOut, i, external_id) for i in interactions],
+            open_cases=[owned_out(CaseOut, c, external_id) for c in cases],
+            open_promises=[owned_out(PromiseOut, p, external_id) for p in promises],
         )
 
     # ------------------------------------------------------------------ profile details
@@ -666,7 +667,7 @@ class Store:
             .where(Purchase.id == purchase_id)
             .execution_options(populate_existing=True)
         ).one()
-        return purchase_out(purchase, external_id)
+        return owned_out(PurchaseOut, purchase, external_id)
 
     def get_purchase(self, purchase_external_id: str) -> PurchaseOut:
         purchase_id = self.session.scalar(
@@ -781,7 +782,7 @@ class Store:
             assert found is not None
             row_id = found
         row = self.session.get_one(Interaction, row_id)
-        return interaction_out(row, interaction.customer_id)
+        return owned_out(InteractionOut, row, interaction.customer_id)
 
     def record_interactions(
         self, interactions: Sequence[InteractionIn], now: dt.datetime
@@ -847,7 +848,7 @@ class Store:
             .where(Interaction.customer_id == customer_id)
             .order_by(Interaction.occurred_at, Interaction.id)
         )
-        return [interaction_out(row, external_id) for row in rows]
+        return [owned_out(InteractionOut, row, external_id) for row in rows]
 
     # ------------------------------------------------------------------ cases
 
@@ -863,7 +864,7 @@ class Store:
         )
         self.session.add(row)
         self.session.flush()
-        return case_out(row, case_in.customer_id)
+        return owned_out(CaseOut, row, case_in.customer_id)
 
     def resolve_case(
         self,
@@ -888,7 +889,7 @@ class Store:
         row.resolved_on_first_contact = on_first_contact
         row.satisfaction_score = satisfaction_score
         self.session.flush()
-        return case_out(row, external_id)
+        return owned_out(CaseOut, row, external_id)
 
     def _owned(self, model: type[Any], row_id: int, what: str) -> tuple[Any, str]:
         found = self.session.execute(
@@ -913,7 +914,7 @@ class Store:
         )
         self.session.add(row)
         self.session.flush()
-        return promise_out(row, promise.customer_id)
+        return owned_out(PromiseOut, row, promise.customer_id)
 
     def close_promise(
         self, promise_id: int, status: PromiseStatus, *, at: dt.datetime, note: str | None
@@ -927,7 +928,7 @@ class Store:
         row.closed_at = at
         row.note = note
         self.session.flush()
-        return promise_out(row, external_id)
+        return owned_out(PromiseOut, row, external_id)
 
     def renegotiate_promise(
         self, promise_id: int, *, new_due_at: dt.datetime, at: dt.datetime, note: str | None
@@ -1086,61 +1087,8 @@ def important_date_out(row: ImportantDate) -> ImportantDateOut:
     )
 
 
-def purchase_out(row: Purchase, customer_external_id: str) -> PurchaseOut:
-    return PurchaseOut(
-        id=row.id,
-        customer_id=customer_external_id,
-        external_id=row.external_id,
-        occurred_at=row.occurred_at,
-        amount=row.amount,
-        currency=row.currency,
-        description=row.description,
-        category=row.category,
-        status=row.status,
-        refunded_at=row.refunded_at,
-    )
-
-
-def interaction_out(row: Interaction, customer_external_id: str) -> InteractionOut:
-    return InteractionOut(
-        id=row.id,
-        customer_id=customer_external_id,
-        external_id=row.external_id,
-        occurred_at=row.occurred_at,
-        kind=row.kind,
-        direction=row.direction,
-        summary=row.summary,
-        staff=row.staff,
-        task_id=row.task_id,
-    )
-
-
-def case_out(row: Case, customer_external_id: str) -> CaseOut:
-    return CaseOut(
-        id=row.id,
-        customer_id=customer_external_id,
-        external_id=row.external_id,
-        opened_at=row.opened_at,
-        summary=row.summary,
-        severity=row.severity,
-        owner=row.owner,
-        status=row.status,
-        resolved_at=row.resolved_at,
-        resolution=row.resolution,
-        resolved_on_first_contact=row.resolved_on_first_contact,
-        satisfaction_score=row.satisfaction_score,
-    )
-
-
-def promise_out(row: Promise, customer_external_id: str) -> PromiseOut:
-    return PromiseOut(
-        id=row.id,
-        customer_id=customer_external_id,
-        what=row.what,
-        due_at=row.due_at,
-        status=row.status,
-        staff=row.staff,
-        created_at=row.created_at,
-        closed_at=row.closed_at,
-        note=row.note,
-    )
+def owned_out(schema: type[_Out], row: Any, customer_external_id: str) -> _Out:
+    """A detached copy of a customer's row (purchase, interaction, case, promise), with
+    ``customer_id`` given as the customer's external id."""
+    fields = {name: getattr(row, name) for name in schema.model_fields if name != "customer_id"}
+    return schema(customer_id=customer_external_id, **fields)
