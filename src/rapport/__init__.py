@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from rapport._api import Rapport, utc_now
 from rapport._errors import (
+    ConfigError,
     DatabaseError,
     FieldProblem,
     InvalidInputError,
@@ -15,6 +16,7 @@ from rapport._errors import (
     SchemaError,
     StateError,
 )
+from rapport.config import Settings, load_settings, parse_settings
 from rapport.database import create_engine, include_object, migrate
 from rapport.dates import PartialDate
 from rapport.models import metadata
@@ -55,7 +57,10 @@ from rapport.models.schemas import (
     PromiseOut,
     PurchaseIn,
     PurchaseOut,
+    TaskOut,
 )
+from rapport.planner import PlannedTask, PlanReport, RuleReport
+from rapport.rules import Occasion, PlanContext, Rule
 from rapport.store import WriteSummary
 
 __version__ = "0.1.0"
@@ -65,6 +70,7 @@ __all__ = [
     "CaseOut",
     "CaseStatus",
     "Channel",
+    "ConfigError",
     "Consent",
     "ConsentChangeOut",
     "ConsentIn",
@@ -89,7 +95,11 @@ __all__ = [
     "InterestOut",
     "InvalidInputError",
     "NotFoundError",
+    "Occasion",
     "PartialDate",
+    "PlanContext",
+    "PlanReport",
+    "PlannedTask",
     "PromiseIn",
     "PromiseOut",
     "PromiseStatus",
@@ -99,16 +109,22 @@ __all__ = [
     "Rapport",
     "RapportError",
     "Relation",
+    "Rule",
+    "RuleReport",
     "SchemaError",
+    "Settings",
     "Severity",
     "StateError",
     "TaskKind",
+    "TaskOut",
     "TaskStatus",
     "WriteSummary",
     "__version__",
     "create_engine",
     "include_object",
+    "load_settings",
     "metadata",
     "migrate",
+    "parse_settings",
     "utc_now",
 ]

@@ -12,7 +12,8 @@ hands back detached pydantic objects. It works in three ways:
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Iterator, Mapping
+import zoneinfo
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from types import TracebackType
 from typing import Any, TypeVar
@@ -29,7 +30,16 @@ from rapport._errors import (
     RapportError,
     SchemaError,
 )
-from rapport.models.enums import Channel, ConsentState, PromiseStatus
+from rapport.config import Settings
+from rapport.models.enums import (
+    Channel,
+    ConsentState,
+    Direction,
+    InteractionKind,
+    PromiseStatus,
+    TaskKind,
+    TaskStatus,
+)
 from rapport.models.schemas import (
     CaseIn,
     CaseOut,
@@ -50,8 +60,11 @@ from rapport.models.schemas import (
     PromiseOut,
     PurchaseIn,
     PurchaseOut,
+    TaskOut,
 )
 from rapport.models.values import CurrencyCode, Timestamp
+from rapport.planner import Planner, PlanReport
+from rapport.rules import Rule
 from rapport.store import CustomerOrder, Store, WriteSummary
 
 _M = TypeVar("_M", bound=pydantic.BaseModel)
@@ -129,10 +142,20 @@ class Rapport:
         self,
         bind: Engine | Session,
         *,
-        currency: str = "EUR",
+        settings: Settings | None = None,
+        rules: Sequence[type[Rule]] = (),
+        currency: str | None = None,
         clock: Clock = utc_now,
     ) -> None:
-        self.currency = validate(_Currency, {"currency": currency}).currency
+        settings = settings if settings is not None else Settings()
+        if currency is not None:
+            business = settings.business.model_copy(
+                update={"currency": validate(_Currency, {"currency": currency}).currency}
+            )
+            settings = settings.model_copy(update={"business": business})
+        self.settings = settings
+        self.currency = settings.business.currency
+        self.planner = Planner(settings, rules)
         self._clock = clock
         self._owns_engine = False
         if isinstance(bind, Session):
@@ -148,9 +171,23 @@ class Rapport:
             )
 
     @classmethod
-    def from_url(cls, url: str, *, currency: str = "EUR", clock: Clock = utc_now) -> Rapport:
+    def from_url(
+        cls,
+        url: str,
+        *,
+        settings: Settings | None = None,
+        rules: Sequence[type[Rule]] = (),
+        currency: str | None = None,
+        clock: Clock = utc_now,
+    ) -> Rapport:
         """Connect to ``url`` with an engine that this object owns and ``close()`` disposes."""
-        rapport = cls(database.create_engine(url), currency=currency, clock=clock)
+        rapport = cls(
+            database.create_engine(url),
+            settings=settings,
+            rules=rules,
+            currency=currency,
+            clock=clock,
+        )
         rapport._owns_engine = True
         return rapport
 
@@ -171,6 +208,10 @@ class Rapport:
         self.close()
 
     # ------------------------------------------------------------------ plumbing
+
+    def today(self) -> dt.date:
+        """Today in the business's timezone, by this object's clock."""
+        return self.now().astimezone(zoneinfo.ZoneInfo(self.settings.business.timezone)).date()
 
     def now(self) -> dt.datetime:
         """The current time from this object's clock, in UTC."""
@@ -304,13 +345,17 @@ class Rapport:
         """Record a purchase; the same ``external_id`` again returns the stored purchase."""
         valid = validate(PurchaseIn, purchase)
         with self._store() as store:
-            return store.record_purchase(valid, self.now())
+            stored = store.record_purchase(valid, self.now())
+            self._reconcile(store, [valid.customer_id])
+            return stored
 
     def record_purchases(self, purchases: Iterable[PurchaseIn | Mapping[str, Any]]) -> WriteSummary:
         """Record many purchases in one transaction; already-known ids are counted unchanged."""
         valid = _validate_all(PurchaseIn, purchases)
         with self._store() as store:
-            return store.record_purchases(valid, self.now())
+            summary = store.record_purchases(valid, self.now())
+            self._reconcile(store, [p.customer_id for p in valid])
+            return summary
 
     def refund_purchase(
         self, purchase_external_id: str, *, at: dt.datetime | None = None
@@ -318,19 +363,25 @@ class Rapport:
         """Mark a purchase refunded: it leaves the customer's spend and purchase count."""
         when = self._timestamp(at, "at")
         with self._store() as store:
-            return store.refund_purchase(purchase_external_id, when)
+            refunded = store.refund_purchase(purchase_external_id, when)
+            self._reconcile(store, [refunded.customer_id])
+            return refunded
 
     def record_interaction(self, interaction: InteractionIn | Mapping[str, Any]) -> InteractionOut:
         valid = validate(InteractionIn, interaction)
         with self._store() as store:
-            return store.record_interaction(valid, self.now())
+            stored = store.record_interaction(valid, self.now())
+            self._reconcile(store, [valid.customer_id])
+            return stored
 
     def record_interactions(
         self, interactions: Iterable[InteractionIn | Mapping[str, Any]]
     ) -> WriteSummary:
         valid = _validate_all(InteractionIn, interactions)
         with self._store() as store:
-            return store.record_interactions(valid, self.now())
+            summary = store.record_interactions(valid, self.now())
+            self._reconcile(store, [i.customer_id for i in valid])
+            return summary
 
     def open_case(self, case: CaseIn | Mapping[str, Any]) -> CaseOut:
         valid = validate(CaseIn, case)
@@ -454,12 +505,135 @@ class Rapport:
         with self._store() as store:
             return store.refresh_trailing_spend(as_of, self.now())
 
+    # ------------------------------------------------------------------ planning
+
+    def plan(
+        self,
+        as_of: dt.date | None = None,
+        *,
+        horizon_days: int | None = None,
+        dry_run: bool = False,
+    ) -> PlanReport:
+        """Run the rules: create the tasks due by ``as_of + horizon_days``.
+
+        ``as_of`` defaults to today in the business timezone. Safe to repeat: an occasion
+        already planned is counted, never planned twice. ``dry_run`` writes nothing and
+        lists the tasks it would create in ``report.tasks``.
+        """
+        day = as_of if as_of is not None else self.today()
+        with self._store() as store:
+            return self.planner.plan(
+                store.session,
+                as_of=day,
+                now=self.now(),
+                horizon_days=horizon_days,
+                dry_run=dry_run,
+            )
+
+    def get_task(self, task_id: int) -> TaskOut:
+        """One task, with what became of it."""
+        with self._store() as store:
+            return store.get_task(task_id)
+
+    def find_tasks(
+        self,
+        *,
+        customer_id: str | None = None,
+        rule: str | None = None,
+        status: TaskStatus | str | Iterable[TaskStatus | str] | None = None,
+        due_by: dt.date | None = None,
+    ) -> list[TaskOut]:
+        """Tasks by customer, rule, status(es) and due day, soonest first."""
+        statuses = None
+        if status is not None:
+            given = [status] if isinstance(status, str) else list(status)
+            statuses = [TaskStatus(s) for s in given]
+        with self._store() as store:
+            return store.find_tasks(
+                customer_id=customer_id, rule=rule, statuses=statuses, due_by=due_by
+            )
+
+    def complete_task(
+        self,
+        task_id: int,
+        *,
+        outcome: str | None = None,
+        at: dt.datetime | None = None,
+        staff: str | None = None,
+    ) -> TaskOut:
+        """Mark a task done and record the contact as an interaction.
+
+        The interaction moves the customer's last contact, so a check-in cycle starts over.
+        """
+        when = self._timestamp(at, "at")
+        with self._store() as store:
+            task, external_id = store.change_task(
+                task_id, TaskStatus.DONE, now=when, outcome=outcome
+            )
+            store.record_interactions(
+                [
+                    InteractionIn(
+                        customer_id=external_id,
+                        occurred_at=when,
+                        kind=_INTERACTION_FOR_TASK[task.kind],
+                        direction=Direction.OUTBOUND,
+                        summary=outcome or f"{task.rule.replace('_', ' ')} done",
+                        staff=staff or task.assigned_to,
+                        task_id=task.id,
+                    )
+                ],
+                self.now(),
+            )
+            self._reconcile(store, [external_id])
+            return store.get_task(task_id)
+
+    def skip_task(self, task_id: int, *, reason: str) -> TaskOut:
+        """Decide not to do a task; the reason is kept with it."""
+        if not reason.strip():
+            raise InvalidInputError([FieldProblem("reason", reason, "is empty; say why")])
+        with self._store() as store:
+            store.change_task(task_id, TaskStatus.SKIPPED, now=self.now(), reason=reason)
+            return store.get_task(task_id)
+
+    def snooze_task(self, task_id: int, *, until: dt.date) -> TaskOut:
+        """Put a task off to ``until``, which must be inside the task's window."""
+        if until < self.today():
+            raise InvalidInputError(
+                [FieldProblem("until", until, f"{until.isoformat()} is in the past")],
+                subject=f"task {task_id}",
+            )
+        with self._store() as store:
+            store.change_task(task_id, TaskStatus.SNOOZED, now=self.now(), snooze_until=until)
+            return store.get_task(task_id)
+
+    def cancel_task(self, task_id: int, *, reason: str | None = None) -> TaskOut:
+        """Withdraw a task that should not happen; it stays as history."""
+        with self._store() as store:
+            store.change_task(task_id, TaskStatus.CANCELLED, now=self.now(), reason=reason)
+            return store.get_task(task_id)
+
     # ------------------------------------------------------------------ helpers
+
+    def _reconcile(self, store: Store, external_ids: Iterable[str]) -> None:
+        """Let the rules cancel tasks these customers' new facts made moot."""
+        ids = store.customer_ids(external_ids)
+        self.planner.reconcile(store.session, self.now(), set(ids.values()))
 
     def _timestamp(self, value: dt.datetime | None, field: str) -> dt.datetime:
         if value is None:
             return self.now()
         return validate(_Timestamp, {"value": value}, subject=field).value
+
+
+_INTERACTION_FOR_TASK = {
+    TaskKind.CARD: InteractionKind.CARD,
+    TaskKind.NOTE: InteractionKind.LETTER,
+    TaskKind.CALL: InteractionKind.CALL,
+    TaskKind.EMAIL: InteractionKind.EMAIL,
+    TaskKind.SMS: InteractionKind.SMS,
+    TaskKind.GIFT: InteractionKind.NOTE,
+    TaskKind.SURVEY: InteractionKind.NOTE,
+}
 
 
 class _Currency(pydantic.BaseModel):

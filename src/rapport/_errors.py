@@ -7,6 +7,7 @@ Every error derives from :class:`RapportError`, so a host app can catch one clas
     ├── NotFoundError         a customer, purchase, case, promise or task does not exist
     ├── StateError            the operation does not fit the record's current state
     ├── SchemaError           the database has no (or an older) rapport schema
+    ├── ConfigError           a setting is unknown or has a bad value (names the key path)
     └── DatabaseError         the database refused the work (wraps SQLAlchemy's errors)
 
 Each message says what went wrong and what to do about it.
@@ -58,6 +59,10 @@ class StateError(RapportError):
 
 class SchemaError(RapportError):
     """The database has no rapport tables, or an older version of them."""
+
+
+class ConfigError(RapportError, ValueError):
+    """A configuration key is unknown or its value is bad; the message names the key path."""
 
 
 class DatabaseError(RapportError):

@@ -10,7 +10,9 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
+from typing import Literal
 
+import holidays
 from pydantic import BaseModel, ConfigDict, model_validator
 
 MIN_YEAR = 1800
@@ -79,3 +81,88 @@ def parse_partial_date(text: str) -> dict[str, int | None]:
     raise ValueError(
         f"{text!r} is not a date; write YYYY-MM-DD, or --MM-DD when the year is unknown"
     )
+
+
+# ---------------------------------------------------------------------------- yearly dates
+
+Feb29Policy = Literal["feb28", "mar1"]
+
+#: Ages worth a special mention: coming of age, then every round decade.
+MILESTONE_AGES = frozenset({18, *range(30, 130, 10)})
+
+
+def yearly_date(month: int, day: int, year: int, feb29: Feb29Policy = "feb28") -> dt.date:
+    """The day a yearly date (birthday, anniversary) falls on in ``year``.
+
+    Computed from the month and day alone, never from an earlier occurrence, so a
+    29 February birthday is 28 February (or 1 March) in common years and 29 February
+    again in every leap year.
+    """
+    if month == 2 and day == 29 and not calendar.isleap(year):
+        return dt.date(year, 3, 1) if feb29 == "mar1" else dt.date(year, 2, 28)
+    return dt.date(year, month, day)
+
+
+def latest_yearly_on_or_before(
+    month: int, day: int, latest: dt.date, feb29: Feb29Policy = "feb28"
+) -> dt.date:
+    """The last occurrence of a yearly date on or before ``latest``."""
+    this_year = yearly_date(month, day, latest.year, feb29)
+    return this_year if this_year <= latest else yearly_date(month, day, latest.year - 1, feb29)
+
+
+def month_days_between(
+    first: dt.date, last: dt.date, feb29: Feb29Policy = "feb28"
+) -> set[tuple[int, int]]:
+    """Every (month, day) whose yearly date falls within ``first``..``last``.
+
+    This is what a rule asks the database for: birthdays stored as (month, day), looked
+    up through their index. A stored 29 February is included when its common-year stand-in
+    day is in the range.
+    """
+    pairs: set[tuple[int, int]] = set()
+    day = first
+    while day <= last and len(pairs) < 366:
+        pairs.add((day.month, day.day))
+        if not calendar.isleap(day.year) and (
+            (feb29 == "feb28" and (day.month, day.day) == (2, 28))
+            or (feb29 == "mar1" and (day.month, day.day) == (3, 1))
+        ):
+            pairs.add((2, 29))
+        day += dt.timedelta(days=1)
+    return pairs
+
+
+def age_on(birth_year: int | None, birth_month: int, birth_day: int, on: dt.date) -> int | None:
+    """Age in whole years on ``on`` (None when the birth year is unknown)."""
+    if birth_year is None:
+        return None
+    had_birthday = (on.month, on.day) >= (birth_month, birth_day)
+    return on.year - birth_year - (0 if had_birthday else 1)
+
+
+# ---------------------------------------------------------------------------- working days
+
+
+class WorkingDays:
+    """Weekdays that are not public holidays in the business's country.
+
+    Holiday calendars come from the ``holidays`` package; with no country only weekends
+    are skipped.
+    """
+
+    def __init__(self, country: str | None) -> None:
+        self._calendar = holidays.country_holidays(country) if country else None
+
+    def is_working_day(self, day: dt.date) -> bool:
+        if day.weekday() >= 5:
+            return False
+        return self._calendar is None or day not in self._calendar
+
+    def on_or_after(self, day: dt.date) -> dt.date:
+        """The first working day on or after ``day``."""
+        for offset in range(31):
+            candidate = day + dt.timedelta(days=offset)
+            if self.is_working_day(candidate):
+                return candidate
+        raise ValueError(f"no working day in the 31 days from {day.isoformat()}")

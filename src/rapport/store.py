@@ -9,7 +9,7 @@ so the daily run never has to re-aggregate all history.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal, TypeVar
@@ -38,6 +38,7 @@ from rapport.models.enums import (
     ConsentState,
     PromiseStatus,
     PurchaseStatus,
+    TaskStatus,
 )
 from rapport.models.schemas import (
     CaseIn,
@@ -60,6 +61,7 @@ from rapport.models.schemas import (
     PromiseOut,
     PurchaseIn,
     PurchaseOut,
+    TaskOut,
 )
 from rapport.models.tables import (
     Base,
@@ -83,7 +85,7 @@ TRAILING_DAYS = 365
 TRAILING_SPEND_CHECKPOINT = "trailing_spend"
 
 _T = TypeVar("_T")
-_Out = TypeVar("_Out", PurchaseOut, InteractionOut, CaseOut, PromiseOut)
+_Out = TypeVar("_Out", PurchaseOut, InteractionOut, CaseOut, PromiseOut, TaskOut)
 
 #: How ``find_customers`` may sort: by external id, or biggest spenders first.
 CustomerOrder = Literal["external_id", "spend_365d", "lifetime_value"]
@@ -941,6 +943,67 @@ class Store:
             ),
             at,
         )
+
+    # ------------------------------------------------------------------ tasks
+
+    def get_task(self, task_id: int) -> TaskOut:
+        row, external_id = self._owned(OutreachTask, task_id, "outreach task")
+        return owned_out(TaskOut, row, external_id)
+
+    def find_tasks(
+        self,
+        *,
+        customer_id: str | None = None,
+        rule: str | None = None,
+        statuses: Collection[TaskStatus] | None = None,
+        due_by: dt.date | None = None,
+    ) -> list[TaskOut]:
+        """Tasks matching every given filter, by due day, then priority (highest first)."""
+        stmt = select(OutreachTask, Customer.external_id).join(
+            Customer, Customer.id == OutreachTask.customer_id
+        )
+        if customer_id is not None:
+            stmt = stmt.where(Customer.external_id == customer_id)
+        if rule is not None:
+            stmt = stmt.where(OutreachTask.rule == rule)
+        if statuses is not None:
+            stmt = stmt.where(OutreachTask.status.in_(list(statuses)))
+        if due_by is not None:
+            stmt = stmt.where(OutreachTask.due_on <= due_by)
+        stmt = stmt.order_by(OutreachTask.due_on, OutreachTask.priority.desc(), OutreachTask.id)
+        return [owned_out(TaskOut, row, external) for row, external in self.session.execute(stmt)]
+
+    def change_task(
+        self,
+        task_id: int,
+        status: TaskStatus,
+        *,
+        now: dt.datetime,
+        reason: str | None = None,
+        outcome: str | None = None,
+        snooze_until: dt.date | None = None,
+    ) -> tuple[OutreachTask, str]:
+        """Move an open (planned or snoozed) task to ``status``; history is kept."""
+        task, external_id = self._owned(OutreachTask, task_id, "outreach task")
+        if task.status not in (TaskStatus.PLANNED, TaskStatus.SNOOZED):
+            raise StateError(
+                f"task {task_id} is {task.status.value}; only planned or snoozed tasks change"
+            )
+        if snooze_until is not None:
+            if snooze_until > task.window_end:
+                raise StateError(
+                    f"task {task_id} cannot be snoozed to {snooze_until.isoformat()}: its "
+                    f"window ends {task.window_end.isoformat()}; skip it instead"
+                )
+            task.due_on = snooze_until
+            task.snoozed_until = snooze_until
+        else:
+            task.completed_at = now
+        task.status = status
+        task.reason = reason if reason is not None else task.reason
+        task.outcome = outcome
+        self.session.flush()
+        return task, external_id
 
     # ------------------------------------------------------------------ consent
 

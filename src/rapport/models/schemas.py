@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, PositiveInt, model_validator
 
@@ -26,6 +26,8 @@ from rapport.models.enums import (
     PurchaseStatus,
     Relation,
     Severity,
+    TaskKind,
+    TaskStatus,
 )
 from rapport.models.values import (
     Amount,
@@ -372,3 +374,28 @@ class CustomerProfile(CustomerOut):
     recent_interactions: list[InteractionOut]
     open_cases: list[CaseOut]
     open_promises: list[PromiseOut]
+
+
+class TaskOut(_Output):
+    """An outreach task: who to reach, why, when, how, and what became of it."""
+
+    id: int
+    customer_id: str
+    rule: str
+    kind: TaskKind
+    channel: Channel | None
+    occasion_key: str
+    due_on: dt.date
+    window_end: dt.date
+    priority: int
+    status: TaskStatus
+    late: bool
+    assigned_to: str | None
+    send_at: dt.datetime | None
+    snoozed_until: dt.date | None
+    context: dict[str, Any] | None
+    reason: str | None
+    outcome: str | None
+    service: bool
+    created_at: dt.datetime
+    completed_at: dt.datetime | None

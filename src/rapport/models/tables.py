@@ -330,8 +330,8 @@ class OutreachTask(Base):
     __tablename__ = "rapport_outreach_task"
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
-    customer_id: Mapped[int] = mapped_column(_fk("rapport_customer"), index=True)
-    rule: Mapped[str] = mapped_column(String(100))
+    customer_id: Mapped[int] = mapped_column(_fk("rapport_customer"))
+    rule: Mapped[str] = mapped_column(String(100), index=True)
     kind: Mapped[TaskKind] = mapped_column(_enum(TaskKind, "task_kind"))
     channel: Mapped[str | None] = mapped_column(String(10))
     occasion_key: Mapped[str] = mapped_column(String(300), unique=True)
@@ -352,11 +352,16 @@ class OutreachTask(Base):
     context: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     reason: Mapped[str | None] = mapped_column(String(100))
     outcome: Mapped[str | None] = mapped_column(Text)
+    # The fact the occasion was planned from (the last contact of a check-in's cycle, the
+    # first purchase of a thank-you note); a newer fact can make the task moot.
+    anchor_at: Mapped[dt.datetime | None]
+    service: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[dt.datetime]
     completed_at: Mapped[dt.datetime | None]
 
     __table_args__ = (
         Index("ix_rapport_outreach_task_status_due", "status", "due_on"),
+        Index("ix_rapport_outreach_task_customer_due", "customer_id", "due_on"),
         CheckConstraint("window_end >= due_on", name="window_after_due"),
     )
 
@@ -386,3 +391,16 @@ class Checkpoint(Base):
     name: Mapped[str] = mapped_column(String(100), primary_key=True)
     as_of: Mapped[dt.date] = mapped_column(Date)
     updated_at: Mapped[dt.datetime]
+
+
+class PlannerRun(Base):
+    """One run of the planner: when, for which day, and what it did (its report)."""
+
+    __tablename__ = "rapport_planner_run"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    as_of: Mapped[dt.date] = mapped_column(Date, index=True)
+    horizon_days: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[dt.datetime]
+    finished_at: Mapped[dt.datetime]
+    report: Mapped[dict[str, Any]] = mapped_column(JSON)

@@ -1,0 +1,196 @@
+"""Settings: ``rapport.toml`` read into pydantic models.
+
+Every key is optional. Unknown keys and bad values are errors that name the key path
+(``rules.birthday_card.lead_dayz: unknown key``), found when the file is loaded rather
+than when a rule first runs.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import holidays
+import pydantic
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from rapport._errors import ConfigError
+from rapport.models.enums import Channel
+from rapport.models.values import Amount, CurrencyCode, LanguageTag, TimeZoneName
+
+CONFIG_FILE_NAME = "rapport.toml"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class BusinessSettings(_Section):
+    """Who is reaching out: name and signature for messages, and where the business is."""
+
+    name: str = "Our shop"
+    timezone: TimeZoneName = "UTC"
+    country: str | None = None
+    currency: CurrencyCode = "EUR"
+    language: LanguageTag = "en"
+    signature: str | None = None
+
+    @field_validator("country")
+    @classmethod
+    def _known_country(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        code = value.strip().upper()
+        if code not in holidays.list_supported_countries():
+            raise ValueError(
+                f"no public holiday calendar for country {value!r}; "
+                "use an ISO 3166 two-letter code such as 'FI'"
+            )
+        return code
+
+
+class PlannerSettings(_Section):
+    """How far ahead to plan, how far back to catch up, and when messages go out."""
+
+    horizon_days: Annotated[int, Field(ge=0, le=366)] = 7
+    catch_up_days: Annotated[int, Field(ge=0, le=3660)] = 30
+    send_hour: Annotated[int, Field(ge=0, le=23)] = 9
+
+
+class CapsSettings(_Section):
+    """At most ``max_touches`` outbound tasks per customer in any ``per_days`` days."""
+
+    max_touches: Annotated[int, Field(ge=1)] = 2
+    per_days: Annotated[int, Field(ge=1, le=366)] = 7
+
+
+class ConsentDefaults(_Section):
+    """What an unknown (never asked) consent means, per channel."""
+
+    mail: bool = True
+    phone: bool = True
+    email: bool = False
+    sms: bool = False
+
+    def allows_unknown(self, channel: Channel) -> bool:
+        return bool(getattr(self, channel.value))
+
+
+class RuleSettings(_Section):
+    """Settings every rule has; a rule's own settings model extends this."""
+
+    enabled: bool = True
+    channels: Annotated[list[Channel], Field(min_length=1)] = [Channel.MAIL, Channel.EMAIL]
+    priority: Annotated[int, Field(ge=0, le=1000)] = 50
+
+    @field_validator("channels")
+    @classmethod
+    def _no_repeats(cls, value: list[Channel]) -> list[Channel]:
+        if len(set(value)) != len(value):
+            raise ValueError("lists a channel more than once")
+        return value
+
+
+class BirthdayCardSettings(RuleSettings):
+    lead_days: Annotated[int, Field(ge=0, le=60)] = 7
+    feb29: Literal["feb28", "mar1"] = "feb28"
+    milestone_priority: Annotated[int, Field(ge=0, le=1000)] = 70
+
+
+class ThankYouNoteSettings(RuleSettings):
+    priority: Annotated[int, Field(ge=0, le=1000)] = 60
+    min_amount: Amount = Decimal(500)
+    delay_days: Annotated[int, Field(ge=0, le=365)] = 1
+    window_days: Annotated[int, Field(ge=0, le=365)] = 14
+    coalesce_days: Annotated[int, Field(ge=0, le=365)] = 7
+
+
+class CheckInCallSettings(RuleSettings):
+    channels: Annotated[list[Channel], Field(min_length=1)] = [Channel.PHONE]
+    priority: Annotated[int, Field(ge=0, le=1000)] = 40
+    top_share: Annotated[float, Field(ge=0, le=1)] = 0.2
+    tag: str | None = "vip"
+    every_days: Annotated[int, Field(ge=1, le=3650)] = 90
+    quiet_after_purchase_days: Annotated[int, Field(ge=0, le=3650)] = 14
+    window_days: Annotated[int, Field(ge=0, le=365)] = 14
+
+
+class RulesSettings(BaseModel):
+    """``[rules.<name>]`` sections: the built-in rules, plus sections of registered rules.
+
+    A section for a rule rapport does not know is an error when the planner is built.
+    """
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    birthday_card: BirthdayCardSettings = BirthdayCardSettings()
+    thank_you_note: ThankYouNoteSettings = ThankYouNoteSettings()
+    check_in_call: CheckInCallSettings = CheckInCallSettings()
+
+    def section(self, name: str) -> Mapping[str, Any] | BaseModel | None:
+        """The settings of rule ``name``: a model for built-ins, raw values for others."""
+        if name in type(self).model_fields:
+            value: BaseModel = getattr(self, name)
+            return value
+        extra = self.model_extra or {}
+        raw = extra.get(name)
+        return raw if isinstance(raw, Mapping) else None
+
+    def extra_names(self) -> list[str]:
+        return sorted((self.model_extra or {}).keys())
+
+
+class Settings(BaseModel):
+    """All of rapport's settings; every key has a default."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    database: str | None = None
+    templates_dir: Path | None = None
+    business: BusinessSettings = BusinessSettings()
+    planner: PlannerSettings = PlannerSettings()
+    caps: CapsSettings = CapsSettings()
+    consent: ConsentDefaults = ConsentDefaults()
+    rules: RulesSettings = RulesSettings()
+
+
+def parse_settings(data: Mapping[str, Any], *, source: str = "settings") -> Settings:
+    """Validate settings from a mapping (a parsed TOML file, or a dict in code)."""
+    try:
+        return Settings.model_validate(data)
+    except pydantic.ValidationError as error:
+        raise ConfigError(f"{source}: " + "; ".join(describe(error))) from None
+
+
+def load_settings(path: Path | str | None = None) -> Settings:
+    """Read ``path``, or ``rapport.toml`` in the current folder, or use the defaults."""
+    if path is None:
+        default = Path(CONFIG_FILE_NAME)
+        if not default.exists():
+            return Settings()
+        path = default
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such configuration file") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{path}: not valid TOML: {error}") from None
+    return parse_settings(data, source=str(path))
+
+
+def describe(error: pydantic.ValidationError, prefix: str = "") -> list[str]:
+    """``key.path: reason`` for each problem of a settings validation error."""
+    lines = []
+    for item in error.errors(include_url=False):
+        parts = [prefix] if prefix else []
+        path = ".".join([*parts, *(str(part) for part in item["loc"])])
+        if item["type"] == "extra_forbidden":
+            lines.append(f"{path}: unknown key")
+        else:
+            reason = str(item["msg"]).removeprefix("Value error, ")
+            lines.append(f"{path}: {reason} (got {item.get('input')!r})")
+    return lines

@@ -1,0 +1,601 @@
+"""The daily planner: runs the rules, respects consent and contact caps, catches up on
+missed days, and writes one task per occasion.
+
+``plan(as_of)`` is safe to repeat and safe to run twice at once: the database's unique
+``occasion_key`` (inserted with ON CONFLICT DO NOTHING) makes each occasion produce at
+most one task, whoever inserts it first.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+import zoneinfo
+from collections import Counter, defaultdict
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+from sqlalchemy import insert, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from rapport._errors import ConfigError
+from rapport.config import ConsentDefaults, RuleSettings, Settings, describe
+from rapport.dates import WorkingDays
+from rapport.models.enums import Channel, ConsentState, CustomerStatus, TaskKind, TaskStatus
+from rapport.models.tables import Customer, OutreachTask, PlannerRun
+from rapport.rules import BUILTIN_RULES, Occasion, PlanContext, Rule
+from rapport.store import Store, chunked
+
+#: Tasks that stand for a contact made or still to make; they count against the caps.
+COUNTED_STATUSES = (TaskStatus.PLANNED, TaskStatus.SNOOZED, TaskStatus.DONE)
+OPEN_STATUSES = (TaskStatus.PLANNED, TaskStatus.SNOOZED)
+# Serialises planners on PostgreSQL (the unique key alone already prevents duplicates;
+# the lock also keeps two runs from racing on caps and expiry).
+_ADVISORY_LOCK = 0x7261_7070  # "rapp"
+
+
+# ------------------------------------------------------------------------- pure logic
+
+
+@dataclass(frozen=True)
+class Reachability:
+    """What the planner knows about a customer when choosing a channel."""
+
+    status: CustomerStatus
+    do_not_contact: bool
+    consent: Mapping[Channel, ConsentState]
+    has_email: bool
+    has_phone: bool
+    has_address: bool
+
+
+def skip_reason(customer: Reachability) -> str | None:
+    """Why nobody may contact this customer at all, or None."""
+    if customer.status is CustomerStatus.DECEASED:
+        return "deceased"
+    if customer.status is CustomerStatus.INACTIVE:
+        return "inactive"
+    if customer.do_not_contact:
+        return "do_not_contact"
+    return None
+
+
+def choose_channel(
+    customer: Reachability, channels: Sequence[Channel], defaults: ConsentDefaults
+) -> tuple[Channel | None, str | None]:
+    """The first of ``channels`` the customer allows and can be reached on.
+
+    Returns ``(channel, None)``, or ``(None, reason)``: ``no_consent`` when no listed
+    channel is allowed, ``no_contact_details`` when the allowed ones lack an address,
+    email or phone number.
+    """
+    allowed_somewhere = False
+    for channel in channels:
+        state = customer.consent.get(channel, ConsentState.UNKNOWN)
+        allowed = state is ConsentState.GRANTED or (
+            state is ConsentState.UNKNOWN and defaults.allows_unknown(channel)
+        )
+        if not allowed:
+            continue
+        allowed_somewhere = True
+        reachable = {
+            Channel.MAIL: customer.has_address,
+            Channel.EMAIL: customer.has_email,
+            Channel.SMS: customer.has_phone,
+            Channel.PHONE: customer.has_phone,
+        }[channel]
+        if reachable:
+            return channel, None
+    return None, ("no_contact_details" if allowed_somewhere else "no_consent")
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where one new task may go: its earliest and latest day, and its priority."""
+
+    key: str
+    earliest: dt.date
+    latest: dt.date
+    priority: int
+
+
+def place_within_caps(
+    taken: Iterable[dt.date],
+    wanted: Sequence[Placement],
+    *,
+    max_touches: int,
+    per_days: int,
+) -> dict[str, dt.date | None]:
+    """Give each wanted task a day so no ``per_days`` window holds over ``max_touches``.
+
+    ``taken`` are the days of one customer's existing tasks. Higher priority goes
+    first, at its earliest day when there is room; lower priority moves to the next
+    day with room inside its window, and gets ``None`` (capped) when there is none.
+    """
+    days = Counter(taken)
+
+    def fits(day: dt.date) -> bool:
+        for start in range(per_days):
+            first = day - dt.timedelta(days=start)
+            count = sum(days[first + dt.timedelta(days=n)] for n in range(per_days))
+            if count + 1 > max_touches:
+                return False
+        return True
+
+    placed: dict[str, dt.date | None] = {}
+    for item in sorted(wanted, key=lambda p: (-p.priority, p.earliest, p.key)):
+        placed[item.key] = None
+        day = item.earliest
+        while day <= item.latest:
+            if fits(day):
+                placed[item.key] = day
+                days[day] += 1
+                break
+            day += dt.timedelta(days=1)
+    return placed
+
+
+def send_at(day: dt.date, hour: int, timezone: str) -> dt.datetime:
+    """``hour`` o'clock local time on ``day`` in ``timezone``, as a UTC instant."""
+    local = dt.datetime.combine(day, dt.time(hour), tzinfo=zoneinfo.ZoneInfo(timezone))
+    return local.astimezone(dt.UTC)
+
+
+# ------------------------------------------------------------------------- reports
+
+
+class RuleReport(BaseModel):
+    """What one rule did in one run."""
+
+    model_config = ConfigDict(frozen=True)
+
+    created: int = 0
+    already_planned: int = 0
+    late: int = 0
+    missed: int = 0
+    moved_by_caps: int = 0
+    skipped: dict[str, int] = {}
+    duration_seconds: float = 0.0
+
+
+class PlannedTask(BaseModel):
+    """A task the planner creates (or, in a dry run, would create)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    customer_id: str
+    rule: str
+    occasion_key: str
+    kind: TaskKind
+    channel: Channel
+    due_on: dt.date
+    window_end: dt.date
+    priority: int
+    status: TaskStatus
+    late: bool
+    assigned_to: str | None
+    send_at: dt.datetime | None
+    context: dict[str, Any]
+
+
+class PlanReport(BaseModel):
+    """The result of one planner run."""
+
+    model_config = ConfigDict(frozen=True)
+
+    as_of: dt.date
+    horizon_days: int
+    dry_run: bool
+    rules: dict[str, RuleReport]
+    expired: int = 0
+    cancelled: int = 0
+    duration_seconds: float = 0.0
+    tasks: list[PlannedTask] = []
+
+    @property
+    def created(self) -> int:
+        return sum(rule.created for rule in self.rules.values())
+
+
+# ------------------------------------------------------------------------- the planner
+
+
+@dataclass
+class _RuleTally:
+    created: int = 0
+    already_planned: int = 0
+    late: int = 0
+    missed: int = 0
+    moved: int = 0
+    skipped: Counter[str] = field(default_factory=Counter)
+
+
+class Planner:
+    """Runs the enabled rules for a day and turns their occasions into tasks.
+
+    ``extra_rules`` are a host app's own :class:`Rule` subclasses; their settings come
+    from ``[rules.<name>]`` sections. A section for a rule nobody registered is a
+    :class:`ConfigError`.
+    """
+
+    def __init__(self, settings: Settings, extra_rules: Sequence[type[Rule]] = ()) -> None:
+        self.settings = settings
+        classes = [*BUILTIN_RULES, *extra_rules]
+        names = [cls.name for cls in classes]
+        if duplicates := sorted({n for n in names if names.count(n) > 1}):
+            raise ConfigError(f"two rules are named {duplicates[0]!r}; rule names must differ")
+        if unknown := sorted(set(settings.rules.extra_names()) - set(names)):
+            raise ConfigError(
+                f"rules.{unknown[0]}: unknown rule; known rules: {', '.join(sorted(names))}"
+            )
+        self.rules = [cls(self._rule_settings(cls)) for cls in classes]
+
+    def _rule_settings(self, cls: type[Rule]) -> RuleSettings:
+        section = self.settings.rules.section(cls.name)
+        if isinstance(section, cls.settings_model):
+            return section
+        try:
+            return cls.settings_model.model_validate(section or {})
+        except ValidationError as error:
+            raise ConfigError("; ".join(describe(error, f"rules.{cls.name}"))) from None
+
+    @property
+    def enabled_rules(self) -> list[Rule]:
+        return [rule for rule in self.rules if rule.settings.enabled]
+
+    def reconcile(
+        self, session: Session, now: dt.datetime, customer_ids: Collection[int] | None = None
+    ) -> int:
+        """Cancel open tasks whose reason went away (refunds, newer contacts)."""
+        return sum(rule.reconcile(session, now, customer_ids) for rule in self.enabled_rules)
+
+    def plan(
+        self,
+        session: Session,
+        *,
+        as_of: dt.date,
+        now: dt.datetime,
+        horizon_days: int | None = None,
+        dry_run: bool = False,
+    ) -> PlanReport:
+        """Create the tasks due by ``as_of + horizon_days``; see the module docstring."""
+        started = time.perf_counter()
+        settings = self.settings
+        horizon = settings.planner.horizon_days if horizon_days is None else horizon_days
+        if horizon < 0:
+            raise ConfigError(f"horizon_days: {horizon} is negative")
+        ctx = PlanContext(
+            session=session,
+            as_of=as_of,
+            first_due=as_of - dt.timedelta(days=settings.planner.catch_up_days),
+            last_due=as_of + dt.timedelta(days=horizon),
+            settings=settings,
+            working_days=WorkingDays(settings.business.country),
+        )
+        expired = cancelled = 0
+        if not dry_run:
+            self._lock(session)
+            Store(session, currency=settings.business.currency).refresh_trailing_spend(as_of, now)
+            cancelled = self.reconcile(session, now)
+            expired = self._expire(session, as_of, now)
+        reports: dict[str, RuleReport] = {}
+        planned: list[PlannedTask] = []
+        # In a dry run nothing is written, so this run's own tasks are remembered here
+        # for the caps of the rules that follow.
+        pending_days: dict[int, list[dt.date]] = defaultdict(list)
+        for rule in self.enabled_rules:
+            rule_started = time.perf_counter()
+            tally = _RuleTally()
+            rows = self._tasks_for(rule, ctx, now, tally, pending_days)
+            if dry_run:
+                for row in rows:
+                    if row["status"] is TaskStatus.PLANNED and not row["service"]:
+                        pending_days[row["customer_id"]].append(row["due_on"])
+            if dry_run:
+                tally.created = len(rows)
+            else:
+                tally.created = self._insert(session, rows)
+                tally.already_planned += len(rows) - tally.created
+            planned.extend(self._describe(session, rule, rows) if dry_run else [])
+            reports[rule.name] = RuleReport(
+                created=tally.created,
+                already_planned=tally.already_planned,
+                late=tally.late,
+                missed=tally.missed,
+                moved_by_caps=tally.moved,
+                skipped=dict(sorted(tally.skipped.items())),
+                duration_seconds=round(time.perf_counter() - rule_started, 4),
+            )
+        report = PlanReport(
+            as_of=as_of,
+            horizon_days=horizon,
+            dry_run=dry_run,
+            rules=reports,
+            expired=expired,
+            cancelled=cancelled,
+            duration_seconds=round(time.perf_counter() - started, 4),
+            tasks=planned,
+        )
+        if not dry_run:
+            session.add(
+                PlannerRun(
+                    as_of=as_of,
+                    horizon_days=horizon,
+                    started_at=now,
+                    finished_at=now,
+                    report=report.model_dump(mode="json"),
+                )
+            )
+            session.flush()
+        return report
+
+    # ------------------------------------------------------------------ steps
+
+    def _lock(self, session: Session) -> None:
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _ADVISORY_LOCK})
+
+    def _expire(self, session: Session, as_of: dt.date, now: dt.datetime) -> int:
+        """Planned tasks whose window has passed become ``expired`` (kept as history)."""
+        result = session.execute(
+            update(OutreachTask)
+            .where(OutreachTask.status.in_(OPEN_STATUSES), OutreachTask.window_end < as_of)
+            .values(status=TaskStatus.EXPIRED, completed_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    def _tasks_for(
+        self,
+        rule: Rule,
+        ctx: PlanContext,
+        now: dt.datetime,
+        tally: _RuleTally,
+        pending_days: Mapping[int, list[dt.date]],
+    ) -> list[dict[str, Any]]:
+        """The task rows for a rule's new occasions, after consent, catch-up and caps."""
+        occasions = {o.occasion_key: o for o in rule.occasions(ctx)}
+        existing = _existing_keys(ctx.session, occasions.keys())
+        tally.already_planned = len(existing)
+        fresh = [o for key, o in sorted(occasions.items()) if key not in existing]
+        counted_since = ctx.first_due - dt.timedelta(days=self.settings.caps.per_days)
+        facts = _customer_facts(ctx.session, {o.customer_id for o in fresh}, counted_since)
+        for customer_id, days in pending_days.items():
+            if customer_id in facts:
+                facts[customer_id].task_days.extend(days)
+        settings = self.settings
+        rows: list[dict[str, Any]] = []
+        to_place: dict[int, list[tuple[Occasion, Channel]]] = defaultdict(list)
+        for occasion in fresh:
+            customer = facts[occasion.customer_id]
+            reason = skip_reason(customer.reach)
+            channel: Channel | None = None
+            if reason is None:
+                channel, reason = choose_channel(
+                    customer.reach, rule.settings.channels, settings.consent
+                )
+            if reason is not None or channel is None:
+                tally.skipped[reason or "no_consent"] += 1
+                continue
+            if occasion.window_end < ctx.as_of:
+                tally.missed += 1
+                rows.append(self._row(rule, occasion, channel, customer, ctx, now, missed=True))
+            elif rule.service:
+                rows.append(self._row(rule, occasion, channel, customer, ctx, now))
+            else:
+                to_place[occasion.customer_id].append((occasion, channel))
+        for customer_id, items in to_place.items():
+            rows.extend(self._placed_rows(rule, items, facts[customer_id], ctx, now, tally))
+        tally.late += sum(1 for row in rows if row["late"])
+        return rows
+
+    def _placed_rows(
+        self,
+        rule: Rule,
+        items: list[tuple[Occasion, Channel]],
+        customer: _Customer,
+        ctx: PlanContext,
+        now: dt.datetime,
+        tally: _RuleTally,
+    ) -> list[dict[str, Any]]:
+        caps = self.settings.caps
+        placements = place_within_caps(
+            customer.task_days,
+            [Placement(o.occasion_key, o.due_on, o.window_end, o.priority) for o, _ in items],
+            max_touches=caps.max_touches,
+            per_days=caps.per_days,
+        )
+        rows = []
+        for occasion, channel in items:
+            day = placements[occasion.occasion_key]
+            if day is None:
+                tally.skipped["capped"] += 1
+                continue
+            if day != occasion.due_on:
+                tally.moved += 1
+            customer.task_days.append(day)  # later rules see this run's tasks too
+            rows.append(
+                self._row(
+                    rule,
+                    replace(occasion, due_on=day),
+                    channel,
+                    customer,
+                    ctx,
+                    now,
+                    late=occasion.due_on < ctx.as_of,
+                )
+            )
+        return rows
+
+    def _row(
+        self,
+        rule: Rule,
+        occasion: Occasion,
+        channel: Channel,
+        customer: _Customer,
+        ctx: PlanContext,
+        now: dt.datetime,
+        *,
+        missed: bool = False,
+        late: bool | None = None,
+    ) -> dict[str, Any]:
+        is_late = (occasion.due_on < ctx.as_of) if late is None else late
+        timed = channel in (Channel.EMAIL, Channel.SMS) and not missed
+        return {
+            "customer_id": occasion.customer_id,
+            "rule": rule.name,
+            "kind": rule.kinds[channel],
+            "channel": channel.value,
+            "occasion_key": occasion.occasion_key,
+            "due_on": occasion.due_on,
+            "window_end": occasion.window_end,
+            "priority": occasion.priority,
+            "status": TaskStatus.MISSED if missed else TaskStatus.PLANNED,
+            "late": is_late and not missed,
+            "assigned_to": customer.owner,
+            "send_at": send_at(
+                max(occasion.due_on, ctx.as_of),
+                self.settings.planner.send_hour,
+                customer.timezone or self.settings.business.timezone,
+            )
+            if timed
+            else None,
+            "context": occasion.context,
+            "anchor_at": occasion.anchor_at,
+            "service": rule.service,
+            "created_at": now,
+        }
+
+    def _insert(self, session: Session, rows: list[dict[str, Any]]) -> int:
+        """Insert rows, skipping keys another run inserted first; returns rows inserted."""
+        dialect = session.get_bind().dialect.name
+        created = 0
+        for batch in chunked(rows):
+            if dialect == "postgresql":
+                stmt: Any = postgresql.insert(OutreachTask).on_conflict_do_nothing(
+                    index_elements=["occasion_key"]
+                )
+            elif dialect == "sqlite":
+                stmt = sqlite.insert(OutreachTask).on_conflict_do_nothing(
+                    index_elements=["occasion_key"]
+                )
+            else:
+                stmt = insert(OutreachTask)
+            created += len(list(session.scalars(stmt.returning(OutreachTask.id), list(batch))))
+        return created
+
+    def _describe(
+        self, session: Session, rule: Rule, rows: list[dict[str, Any]]
+    ) -> list[PlannedTask]:
+        external = _external_ids(session, {row["customer_id"] for row in rows})
+        return [
+            PlannedTask(
+                customer_id=external[row["customer_id"]],
+                rule=rule.name,
+                occasion_key=row["occasion_key"],
+                kind=row["kind"],
+                channel=Channel(row["channel"]),
+                due_on=row["due_on"],
+                window_end=row["window_end"],
+                priority=row["priority"],
+                status=row["status"],
+                late=row["late"],
+                assigned_to=row["assigned_to"],
+                send_at=row["send_at"],
+                context=row["context"],
+            )
+            for row in rows
+        ]
+
+
+# ------------------------------------------------------------------------- queries
+
+
+@dataclass
+class _Customer:
+    reach: Reachability
+    owner: str | None
+    timezone: str | None
+    task_days: list[dt.date]
+
+
+def _existing_keys(session: Session, keys: Iterable[str]) -> set[str]:
+    found: set[str] = set()
+    for batch in chunked(sorted(keys)):
+        found.update(
+            session.scalars(
+                select(OutreachTask.occasion_key).where(OutreachTask.occasion_key.in_(batch))
+            )
+        )
+    return found
+
+
+def _external_ids(session: Session, ids: Collection[int]) -> dict[int, str]:
+    found: dict[int, str] = {}
+    for batch in chunked(sorted(ids)):
+        found.update(
+            (id_, external)
+            for id_, external in session.execute(
+                select(Customer.id, Customer.external_id).where(Customer.id.in_(batch))
+            )
+        )
+    return found
+
+
+def _customer_facts(
+    session: Session, ids: Collection[int], counted_since: dt.date
+) -> dict[int, _Customer]:
+    """Consent, contact details and recent task days of these customers, in bulk."""
+    facts: dict[int, _Customer] = {}
+    for batch in chunked(sorted(ids)):
+        rows = session.execute(
+            select(
+                Customer.id,
+                Customer.status,
+                Customer.do_not_contact,
+                Customer.consent_email,
+                Customer.consent_sms,
+                Customer.consent_phone,
+                Customer.consent_mail,
+                Customer.email,
+                Customer.phone,
+                Customer.address_line1,
+                Customer.city,
+                Customer.postal_code,
+                Customer.owner,
+                Customer.timezone,
+            ).where(Customer.id.in_(batch))
+        )
+        for row in rows:
+            facts[row.id] = _Customer(
+                reach=Reachability(
+                    status=row.status,
+                    do_not_contact=row.do_not_contact,
+                    consent={
+                        Channel.EMAIL: row.consent_email,
+                        Channel.SMS: row.consent_sms,
+                        Channel.PHONE: row.consent_phone,
+                        Channel.MAIL: row.consent_mail,
+                    },
+                    has_email=bool(row.email),
+                    has_phone=bool(row.phone),
+                    has_address=bool(row.address_line1 and (row.city or row.postal_code)),
+                ),
+                owner=row.owner,
+                timezone=row.timezone,
+                task_days=[],
+            )
+        days = session.execute(
+            select(OutreachTask.customer_id, OutreachTask.due_on).where(
+                OutreachTask.customer_id.in_(batch),
+                OutreachTask.status.in_(COUNTED_STATUSES),
+                OutreachTask.service.is_(False),
+                OutreachTask.due_on >= counted_since,
+            )
+        )
+        for customer_id, due_on in days:
+            facts[customer_id].task_days.append(due_on)
+    return facts

@@ -1,0 +1,121 @@
+"""What a rule is: a source of occasions, selected in SQL and dated by pure functions.
+
+A rule answers one question — *which customers have an occasion due in this window?* —
+with a query that runs in the database, and turns each candidate row into an
+:class:`Occasion` with plain date logic. Everything else (consent, channels, caps,
+catch-up, writing tasks) is the planner's job, so a rule stays small.
+
+A host app writes its own rule by subclassing :class:`Rule`; see docs/rules.md.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from abc import ABC, abstractmethod
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from sqlalchemy.orm import Session
+
+from rapport.config import RuleSettings, Settings
+from rapport.dates import WorkingDays
+from rapport.models.enums import Channel, TaskKind
+
+#: What staff do on each channel unless a rule says otherwise.
+DEFAULT_KINDS: Mapping[Channel, TaskKind] = {
+    Channel.MAIL: TaskKind.CARD,
+    Channel.EMAIL: TaskKind.EMAIL,
+    Channel.SMS: TaskKind.SMS,
+    Channel.PHONE: TaskKind.CALL,
+}
+
+
+@dataclass(frozen=True)
+class Occasion:
+    """A reason to reach one customer, with the days it makes sense.
+
+    ``occasion_key`` identifies the occasion for ever: the planner creates at most one
+    task per key, however often it runs. ``anchor_at`` is the fact the occasion grew from
+    (a purchase, the last contact), when a newer fact can make it moot.
+    """
+
+    customer_id: int
+    occasion_key: str
+    due_on: dt.date
+    window_end: dt.date
+    priority: int
+    context: dict[str, Any] = field(default_factory=dict)
+    anchor_at: dt.datetime | None = None
+
+    def __post_init__(self) -> None:
+        if self.window_end < self.due_on:
+            raise ValueError(
+                f"occasion {self.occasion_key}: window ends {self.window_end} "
+                f"before the due day {self.due_on}"
+            )
+
+
+@dataclass(frozen=True)
+class PlanContext:
+    """What a rule needs to find its occasions: the session, the days, the settings.
+
+    Occasions due from ``first_due`` (the catch-up limit) to ``last_due`` (the horizon)
+    are wanted; the planner decides which are late or missed.
+    """
+
+    session: Session
+    as_of: dt.date
+    first_due: dt.date
+    last_due: dt.date
+    settings: Settings
+    working_days: WorkingDays
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.settings.business.timezone)
+
+    def local_date(self, moment: dt.datetime) -> dt.date:
+        """The business's calendar day of an instant."""
+        return moment.astimezone(self.zone).date()
+
+    def day_start(self, day: dt.date) -> dt.datetime:
+        """The first instant of a business calendar day, in UTC."""
+        return dt.datetime.combine(day, dt.time.min, tzinfo=self.zone).astimezone(dt.UTC)
+
+
+class Rule(ABC):
+    """A source of occasions. Subclass it, set ``name``, and implement :meth:`occasions`.
+
+    ``settings_model`` validates the rule's ``[rules.<name>]`` section (it must extend
+    :class:`~rapport.config.RuleSettings`). ``service`` rules (complaints, promises) are
+    never capped. ``kinds`` says what staff do on each channel.
+    """
+
+    name: ClassVar[str]
+    settings_model: ClassVar[type[RuleSettings]] = RuleSettings
+    service: ClassVar[bool] = False
+    kinds: ClassVar[Mapping[Channel, TaskKind]] = DEFAULT_KINDS
+
+    def __init__(self, settings: RuleSettings | None = None) -> None:
+        self.settings = settings if settings is not None else self.settings_model()
+
+    @abstractmethod
+    def occasions(self, ctx: PlanContext) -> Iterable[Occasion]:
+        """The occasions due between ``ctx.first_due`` and ``ctx.last_due``.
+
+        Select candidates with SQL (never every customer), compute dates with plain
+        functions. A yearly occasion should be offered for its latest year only, so a
+        long outage never floods a customer with old occasions.
+        """
+
+    def reconcile(
+        self, session: Session, now: dt.datetime, customer_ids: Collection[int] | None
+    ) -> int:
+        """Cancel this rule's open tasks whose reason went away (a refund, a newer contact).
+
+        Called by the planner for everyone, and after writes for the customers written.
+        Returns how many tasks were cancelled.
+        """
+        return 0

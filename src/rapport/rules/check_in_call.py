@@ -1,0 +1,144 @@
+"""``check_in_call``: a call to a top customer who has not heard from the business in a while."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Collection, Iterator
+from typing import Any
+
+from sqlalchemy import ColumnElement, false, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from rapport.config import CheckInCallSettings
+from rapport.models.enums import CustomerStatus, TaskStatus
+from rapport.models.tables import Customer, CustomerTag, OutreachTask
+from rapport.rules.base import Occasion, PlanContext, Rule
+
+OPEN_STATUSES = (TaskStatus.PLANNED, TaskStatus.SNOOZED)
+
+
+class CheckInCall(Rule):
+    """A "how is everything going?" call for the customers who matter most.
+
+    The segment: the top ``top_share`` of active customers by trailing-365-day spend
+    (among those who spent anything), customers tagged ``tag`` (``vip``), and customers
+    with their own ``check_in_every_days``. One is due when their last contact
+    (interaction, purchase or completed task) is ``every_days`` old and they have not
+    bought in the last ``quiet_after_purchase_days``; the call goes on the next working
+    day of the business, to the customer's owner. Any newer contact starts a new cycle and
+    cancels a call still planned for the old one.
+    """
+
+    name = "check_in_call"
+    settings_model = CheckInCallSettings
+    settings: CheckInCallSettings
+
+    def occasions(self, ctx: PlanContext) -> Iterator[Occasion]:
+        s = self.settings
+        anchor = func.coalesce(Customer.last_contact_at, Customer.created_at)
+        shortest = ctx.session.scalar(select(func.min(Customer.check_in_every_days)))
+        every_min = min(s.every_days, shortest or s.every_days)
+        # Coarse filter in SQL: nobody whose last contact is too recent for any cycle.
+        stale_by = ctx.day_start(ctx.last_due - dt.timedelta(days=every_min - 1))
+        rows = ctx.session.execute(
+            select(
+                Customer.id,
+                anchor.label("anchor"),
+                Customer.last_contact_at,
+                Customer.last_purchase_at,
+                Customer.check_in_every_days,
+            ).where(self._segment(ctx), anchor < stale_by)
+        )
+        for row in rows:
+            occasion = self._occasion(ctx, row)
+            if occasion is not None:
+                yield occasion
+
+    def _segment(self, ctx: PlanContext) -> ColumnElement[bool]:
+        """SQL for "in the check-in segment"."""
+        s = self.settings
+        members: list[ColumnElement[bool]] = [Customer.check_in_every_days.is_not(None)]
+        if s.tag:
+            members.append(
+                select(CustomerTag.customer_id)
+                .where(CustomerTag.customer_id == Customer.id, CustomerTag.tag == s.tag)
+                .exists()
+            )
+        threshold = self._top_spend_threshold(ctx.session)
+        if threshold is not None:
+            members.append(
+                (Customer.spend_365d >= threshold) & (Customer.status == CustomerStatus.ACTIVE)
+            )
+        return or_(false(), *members)
+
+    def _top_spend_threshold(self, session: Session) -> Any:
+        """The smallest trailing spend still inside the top share, or None for nobody."""
+        spenders = (Customer.status == CustomerStatus.ACTIVE) & (Customer.spend_365d > 0)
+        count = session.scalar(select(func.count()).select_from(Customer).where(spenders)) or 0
+        top = math.ceil(self.settings.top_share * count)
+        if top == 0:
+            return None
+        return session.scalar(
+            select(Customer.spend_365d)
+            .where(spenders)
+            .order_by(Customer.spend_365d.desc())
+            .offset(top - 1)
+            .limit(1)
+        )
+
+    def _occasion(self, ctx: PlanContext, row: Any) -> Occasion | None:
+        s = self.settings
+        every = row.check_in_every_days or s.every_days
+        anchor_day = ctx.local_date(row.anchor)
+        start = anchor_day + dt.timedelta(days=every)
+        if row.last_purchase_at is not None:
+            quiet_until = ctx.local_date(row.last_purchase_at) + dt.timedelta(
+                days=s.quiet_after_purchase_days
+            )
+            start = max(start, quiet_until)
+        window = dt.timedelta(days=s.window_days)
+        if start + window < ctx.as_of:
+            # Out of touch for longer than a call's window: call now. A check-in follows
+            # the customer's state, not a date, so it is never "missed".
+            start = ctx.as_of
+        due_on = ctx.working_days.on_or_after(start)
+        if due_on > ctx.last_due:
+            return None
+        last_contact = ctx.local_date(row.last_contact_at) if row.last_contact_at else None
+        return Occasion(
+            customer_id=row.id,
+            occasion_key=f"{self.name}:{row.id}:{anchor_day.isoformat()}",
+            due_on=due_on,
+            window_end=due_on + window,
+            priority=s.priority,
+            context={
+                "last_contact": last_contact.isoformat() if last_contact else None,
+                "every_days": every,
+            },
+            anchor_at=row.anchor,
+        )
+
+    def reconcile(
+        self, session: Session, now: dt.datetime, customer_ids: Collection[int] | None
+    ) -> int:
+        """Cancel open check-ins whose cycle a newer contact has reset."""
+        newer_contact = (
+            select(Customer.last_contact_at)
+            .where(Customer.id == OutreachTask.customer_id)
+            .scalar_subquery()
+        )
+        stmt = (
+            update(OutreachTask)
+            .where(
+                OutreachTask.rule == self.name,
+                OutreachTask.status.in_(OPEN_STATUSES),
+                OutreachTask.anchor_at.is_not(None),
+                newer_contact > OutreachTask.anchor_at,
+            )
+            .values(status=TaskStatus.CANCELLED, reason="contact_reset", completed_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if customer_ids is not None:
+            stmt = stmt.where(OutreachTask.customer_id.in_(sorted(customer_ids)))
+        return int(session.execute(stmt).rowcount or 0)  # type: ignore[attr-defined]

@@ -1,0 +1,226 @@
+"""``thank_you_note``: a personal note after a big purchase."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from collections import defaultdict
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from decimal import Decimal
+from typing import Any, ClassVar
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from rapport.config import ThankYouNoteSettings
+from rapport.models.enums import Channel, PurchaseStatus, TaskKind, TaskStatus
+from rapport.models.tables import OutreachTask, Purchase
+from rapport.rules.base import DEFAULT_KINDS, Occasion, PlanContext, Rule
+from rapport.store import chunked
+
+OPEN_STATUSES = (TaskStatus.PLANNED, TaskStatus.SNOOZED)
+
+
+class ThankYouNote(Rule):
+    """A note for completed purchases of at least ``min_amount`` (business currency).
+
+    Due ``delay_days`` after the purchase, sensible until ``window_days`` after it.
+    Qualifying purchases within ``coalesce_days`` of the first one of a group share one
+    note that lists them all; the group is keyed by that first purchase. A refund takes
+    the purchase out of a note not yet done, and cancels the note when nothing is left.
+    """
+
+    name = "thank_you_note"
+    settings_model = ThankYouNoteSettings
+    settings: ThankYouNoteSettings
+    kinds: ClassVar[Mapping[Channel, TaskKind]] = {**DEFAULT_KINDS, Channel.MAIL: TaskKind.NOTE}
+
+    def occasions(self, ctx: PlanContext) -> Iterator[Occasion]:
+        s = self.settings
+        coalesce = dt.timedelta(days=s.coalesce_days)
+        delay = dt.timedelta(days=s.delay_days)
+        # Purchases that could head a group whose note is due in the window, and those
+        # that could belong to such a group.
+        since = ctx.day_start(ctx.first_due - delay - coalesce)
+        until = ctx.day_start(ctx.last_due - delay + dt.timedelta(days=1))
+        purchases = ctx.session.execute(
+            self._qualifying(ctx.settings.business.currency)
+            .where(Purchase.occurred_at >= since, Purchase.occurred_at < until)
+            .order_by(Purchase.customer_id, Purchase.occurred_at, Purchase.id)
+        ).all()
+        by_customer: dict[int, list[Any]] = defaultdict(list)
+        for row in purchases:
+            by_customer[row.customer_id].append(row)
+        groups = self._existing_groups(ctx, by_customer.keys(), since - coalesce)
+        for customer_id, rows in by_customer.items():
+            pending: list[Any] = []
+            covered: dict[str, list[Any]] = defaultdict(list)
+            for row in rows:
+                day = ctx.local_date(row.occurred_at)
+                key = next(
+                    (
+                        key
+                        for key, start in groups.get(customer_id, [])
+                        if 0 <= (day - start).days <= s.coalesce_days
+                    ),
+                    None,
+                )
+                if key is None:
+                    pending.append(row)
+                else:
+                    covered[key].append(row)
+            # Groups with a task already are offered again under their key, so the
+            # planner reports them as already planned instead of forgetting them.
+            planned = list(covered.items())
+            fresh = [
+                (f"{self.name}:{customer_id}:{g[0].id}", g)
+                for g in _coalesce(pending, s.coalesce_days, ctx)
+            ]
+            for key, group in [*planned, *fresh]:
+                first_day = ctx.local_date(group[0].occurred_at)
+                due_on = first_day + delay
+                if not ctx.first_due <= due_on <= ctx.last_due:
+                    continue
+                yield Occasion(
+                    customer_id=customer_id,
+                    occasion_key=key,
+                    due_on=due_on,
+                    window_end=max(due_on, first_day + dt.timedelta(days=s.window_days)),
+                    priority=s.priority,
+                    context=_note_context(group, ctx),
+                    anchor_at=group[0].occurred_at,
+                )
+
+    def _qualifying(self, currency: str) -> Any:
+        return select(
+            Purchase.id,
+            Purchase.customer_id,
+            Purchase.external_id,
+            Purchase.occurred_at,
+            Purchase.amount,
+            Purchase.currency,
+            Purchase.description,
+            Purchase.category,
+        ).where(
+            Purchase.status == PurchaseStatus.COMPLETED,
+            Purchase.currency == currency,
+            Purchase.amount >= self.settings.min_amount,
+        )
+
+    def _existing_groups(
+        self, ctx: PlanContext, customer_ids: Collection[int], since: dt.datetime
+    ) -> dict[int, list[tuple[str, dt.date]]]:
+        """Key and first-purchase day of the notes these customers already have (any status)."""
+        groups: dict[int, list[tuple[str, dt.date]]] = defaultdict(list)
+        for batch in chunked(sorted(customer_ids)):
+            rows = ctx.session.execute(
+                select(
+                    OutreachTask.customer_id, OutreachTask.occasion_key, OutreachTask.anchor_at
+                ).where(
+                    OutreachTask.rule == self.name,
+                    OutreachTask.customer_id.in_(batch),
+                    OutreachTask.anchor_at >= since,
+                )
+            )
+            for customer_id, key, anchor_at in rows:
+                if anchor_at is not None:
+                    groups[customer_id].append((key, ctx.local_date(anchor_at)))
+        return groups
+
+    def reconcile(
+        self, session: Session, now: dt.datetime, customer_ids: Collection[int] | None
+    ) -> int:
+        """Keep open notes in step with the purchases of their group.
+
+        A refunded purchase leaves the note, a purchase that arrived later within the
+        group's days joins it, and a note with nothing left to thank for is cancelled.
+        """
+        stmt = select(OutreachTask).where(
+            OutreachTask.rule == self.name,
+            OutreachTask.status.in_(OPEN_STATUSES),
+            OutreachTask.anchor_at.is_not(None),
+        )
+        if customer_ids is not None:
+            stmt = stmt.where(OutreachTask.customer_id.in_(sorted(customer_ids)))
+        notes = list(session.scalars(stmt))
+        if not notes:
+            return 0
+        span = dt.timedelta(days=self.settings.coalesce_days + 1)
+        purchases: dict[int, list[Any]] = defaultdict(list)
+        for currency in {str((note.context or {}).get("currency")) for note in notes}:
+            for batch in chunked(sorted({note.customer_id for note in notes})):
+                rows = session.execute(
+                    self._qualifying(currency)
+                    .where(
+                        Purchase.customer_id.in_(batch),
+                        Purchase.occurred_at >= min(n.anchor_at for n in notes if n.anchor_at),
+                        Purchase.occurred_at
+                        < max(n.anchor_at for n in notes if n.anchor_at) + span,
+                    )
+                    .order_by(Purchase.occurred_at, Purchase.id)
+                )
+                for row in rows:
+                    purchases[row.customer_id].append(row)
+        cancelled = 0
+        for note in notes:
+            context = dict(note.context or {})
+            assert note.anchor_at is not None
+            start, end = note.anchor_at, note.anchor_at + span
+            group = [
+                row
+                for row in purchases[note.customer_id]
+                if start <= row.occurred_at < end and row.currency == context.get("currency")
+            ]
+            refreshed = _purchase_list(group, str(context.get("timezone", "UTC")))
+            if not refreshed:
+                note.status = TaskStatus.CANCELLED
+                note.reason = "refunded"
+                note.completed_at = now
+                cancelled += 1
+            elif refreshed != context.get("purchases"):
+                context["purchases"] = refreshed
+                context["total"] = str(sum(Decimal(p["amount"]) for p in refreshed))
+                note.context = context
+        session.flush()
+        return cancelled
+
+
+def _coalesce(rows: Sequence[Any], days: int, ctx: PlanContext) -> Iterator[list[Any]]:
+    """Group purchases: each group holds its first purchase and those within ``days`` of it."""
+    group: list[Any] = []
+    for row in rows:
+        day = ctx.local_date(row.occurred_at)
+        if group and (day - ctx.local_date(group[0].occurred_at)).days <= days:
+            group.append(row)
+            continue
+        if group:
+            yield group
+        group = [row]
+    if group:
+        yield group
+
+
+def _purchase_list(rows: Sequence[Any], zone: str) -> list[dict[str, Any]]:
+    tz = zoneinfo.ZoneInfo(zone)
+    return [
+        {
+            "id": row.id,
+            "external_id": row.external_id,
+            "date": row.occurred_at.astimezone(tz).date().isoformat(),
+            "amount": str(row.amount),
+            "currency": row.currency,
+            "description": row.description,
+            "category": row.category,
+        }
+        for row in rows
+    ]
+
+
+def _note_context(group: Sequence[Any], ctx: PlanContext) -> dict[str, Any]:
+    purchases = _purchase_list(group, ctx.settings.business.timezone)
+    return {
+        "purchases": purchases,
+        "total": str(sum(Decimal(p["amount"]) for p in purchases)),
+        "currency": ctx.settings.business.currency,
+        "timezone": ctx.settings.business.timezone,
+    }
