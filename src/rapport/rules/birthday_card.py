@@ -37,7 +37,7 @@ class BirthdayCard(Rule):
         if len(pairs) < 366:
             birthday = tuple_(Customer.birth_month, Customer.birth_day)
             stmt = stmt.where(birthday.in_(sorted(pairs)))
-        for customer_id, month, day, year in ctx.session.execute(stmt).tuples():
+        for customer_id, month, day, year in ctx.session.execute(stmt):
             assert month is not None
             assert day is not None
             # The latest year only: an outage never brings back last year's birthday.
