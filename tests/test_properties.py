@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from decimal import Decimal
+from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import Engine
 
 from rapport import PartialDate, Rapport
 
@@ -75,3 +77,117 @@ def test_rollups_always_equal_the_sums_of_the_purchases(
         assert result.last_purchase_at == now - dt.timedelta(days=min(d for *_, d in kept))
     if history:
         assert result.last_contact_at == now - dt.timedelta(days=min(h[2] for h in history))
+
+
+# ---------------------------------------------------------------------------- the planner
+
+consents = st.sampled_from(["granted", "refused", "unknown"])
+customer_profiles = st.fixed_dictionaries(
+    {
+        "birthday": st.one_of(
+            st.none(),
+            st.tuples(st.integers(1, 12), st.integers(1, 28)).map(
+                lambda md: f"--{md[0]:02d}-{md[1]:02d}"
+            ),
+            st.just("--02-29"),
+        ),
+        "consent_mail": consents,
+        "consent_email": consents,
+        "consent_phone": consents,
+        "do_not_contact": st.booleans(),
+        "status": st.sampled_from(["active", "active", "active", "inactive", "deceased"]),
+        "has_address": st.booleans(),
+        "has_email": st.booleans(),
+        "has_phone": st.booleans(),
+        "vip": st.booleans(),
+        "purchases": st.lists(st.tuples(st.integers(0, 60), st.integers(1, 2000)), max_size=4),
+        "last_call_days_ago": st.one_of(st.none(), st.integers(0, 400)),
+    }
+)
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    profiles=st.lists(customer_profiles, min_size=1, max_size=6),
+    start=st.dates(min_value=dt.date(2025, 1, 1), max_value=dt.date(2028, 12, 31)),
+    runs=st.lists(st.integers(0, 5), min_size=1, max_size=3),
+)
+def test_planner_invariants_hold_for_any_customers_and_history(
+    rapport: Rapport,  # empties the database afterwards
+    engine: Engine,
+    profiles: list[dict[str, Any]],
+    start: dt.date,
+    runs: list[int],
+) -> None:
+    prefix = f"R{next(_ids)}-"
+    crm = Rapport(engine, clock=lambda: _noon(start))
+    defaults = crm.settings.consent
+    for n, profile in enumerate(profiles):
+        external_id = f"{prefix}{n}"
+        crm.upsert_customer(
+            {
+                "external_id": external_id,
+                "birthday": profile["birthday"],
+                "consent_mail": profile["consent_mail"],
+                "consent_email": profile["consent_email"],
+                "consent_phone": profile["consent_phone"],
+                "do_not_contact": profile["do_not_contact"],
+                "status": profile["status"],
+                "address_line1": "Rantakatu 5" if profile["has_address"] else None,
+                "city": "Helsinki" if profile["has_address"] else None,
+                "email": f"c{n}@example.com" if profile["has_email"] else None,
+                "phone": "+358 40 123 4567" if profile["has_phone"] else None,
+                "tags": ["vip"] if profile["vip"] else [],
+            }
+        )
+        for days_ago, amount in profile["purchases"]:
+            crm.record_purchase(
+                {
+                    "customer_id": external_id,
+                    "occurred_at": _noon(start - dt.timedelta(days=days_ago)),
+                    "amount": amount,
+                }
+            )
+        if profile["last_call_days_ago"] is not None:
+            crm.record_interaction(
+                {
+                    "customer_id": external_id,
+                    "occurred_at": _noon(start - dt.timedelta(days=profile["last_call_days_ago"])),
+                    "kind": "call",
+                    "direction": "outbound",
+                }
+            )
+    day = start
+    for gap in runs:
+        day += dt.timedelta(days=gap)
+        crm.plan(day)
+
+    by_customer = {f"{prefix}{n}": p for n, p in enumerate(profiles)}
+    found = [t for t in crm.find_tasks() if t.customer_id in by_customer]
+    assert len({t.occasion_key for t in found}) == len(found)
+    for task in found:
+        assert task.due_on <= task.window_end
+        profile = by_customer[task.customer_id]
+        assert task.channel is not None
+        consent = profile[f"consent_{task.channel.value}"]
+        assert consent == "granted" or (
+            consent == "unknown" and defaults.allows_unknown(task.channel)
+        )
+        assert not profile["do_not_contact"]
+        assert profile["status"] == "active"
+    caps = crm.settings.caps
+    for customer_id in by_customer:
+        days = sorted(
+            t.due_on for t in found if t.customer_id == customer_id and t.status.value == "planned"
+        )
+        for first in days:
+            window = [d for d in days if 0 <= (d - first).days < caps.per_days]
+            assert len(window) <= caps.max_touches
+
+
+def _noon(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(12), tzinfo=dt.UTC)
