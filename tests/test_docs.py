@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
@@ -15,13 +14,17 @@ def python_blocks(path: Path) -> list[str]:
     return re.findall(r"```python\n(.*?)```", path.read_text(), flags=re.DOTALL)
 
 
-def test_readme_quickstart_runs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    [quickstart] = python_blocks(ROOT / "README.md")
-    cwd = Path.cwd()
-    os.chdir(tmp_path)
-    try:
-        exec(compile(quickstart, "README.md", "exec"), {})
-    finally:
-        os.chdir(cwd)
+def test_readme_examples_run_in_order(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    quickstart, planning, *_ = python_blocks(ROOT / "README.md")
+    monkeypatch.chdir(tmp_path)
+    exec(compile(quickstart, "README.md", "exec"), {})
     assert capsys.readouterr().out.split() == ["Aino", "649.9", "['jazz',", "'sailing']"]
     assert (tmp_path / "shop.db").exists()
+
+    exec(compile(planning, "README.md", "exec"), {})
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "0 0"  # the example customer has no birthday card or check-in due
+    assert "thank_you_note" not in lines[0]
+    assert any(" email C-17 " in line for line in lines[1:])  # the thank-you, by email
