@@ -15,10 +15,12 @@ from rapport._errors import (
     RapportError,
     SchemaError,
     StateError,
+    TemplateError,
 )
 from rapport.config import Settings, load_settings, parse_settings
 from rapport.database import create_engine, include_object, migrate
 from rapport.dates import PartialDate
+from rapport.messages import MessagePreview, RenderOutcome
 from rapport.models import metadata
 from rapport.models.enums import (
     CaseStatus,
@@ -94,6 +96,7 @@ __all__ = [
     "InterestIn",
     "InterestOut",
     "InvalidInputError",
+    "MessagePreview",
     "NotFoundError",
     "Occasion",
     "PartialDate",
@@ -109,6 +112,7 @@ __all__ = [
     "Rapport",
     "RapportError",
     "Relation",
+    "RenderOutcome",
     "Rule",
     "RuleReport",
     "SchemaError",
@@ -118,6 +122,7 @@ __all__ = [
     "TaskKind",
     "TaskOut",
     "TaskStatus",
+    "TemplateError",
     "WriteSummary",
     "__version__",
     "create_engine",

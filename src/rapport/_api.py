@@ -27,10 +27,18 @@ from rapport._errors import (
     DatabaseError,
     FieldProblem,
     InvalidInputError,
+    NotFoundError,
     RapportError,
     SchemaError,
 )
 from rapport.config import Settings
+from rapport.messages import (
+    MessagePreview,
+    RenderOutcome,
+    message_contexts,
+    render_task,
+    render_tasks,
+)
 from rapport.models.enums import (
     Channel,
     ConsentState,
@@ -62,10 +70,12 @@ from rapport.models.schemas import (
     PurchaseOut,
     TaskOut,
 )
+from rapport.models.tables import OutreachTask
 from rapport.models.values import CurrencyCode, Timestamp
 from rapport.planner import Planner, PlanReport
 from rapport.rules import Rule
 from rapport.store import CustomerOrder, Store, WriteSummary
+from rapport.templates.render import Renderer
 
 _M = TypeVar("_M", bound=pydantic.BaseModel)
 _T = TypeVar("_T")
@@ -156,6 +166,10 @@ class Rapport:
         self.settings = settings
         self.currency = settings.business.currency
         self.planner = Planner(settings, rules)
+        self.renderer = Renderer(
+            user_dirs=[settings.templates_dir] if settings.templates_dir else [],
+            default_language=settings.business.language,
+        )
         self._clock = clock
         self._owns_engine = False
         if isinstance(bind, Session):
@@ -522,13 +536,49 @@ class Rapport:
         """
         day = as_of if as_of is not None else self.today()
         with self._store() as store:
-            return self.planner.plan(
+            report = self.planner.plan(
                 store.session,
                 as_of=day,
                 now=self.now(),
                 horizon_days=horizon_days,
                 dry_run=dry_run,
             )
+            if dry_run or not self.settings.planner.render_messages:
+                return report
+            outcome = render_tasks(
+                store.session, self.renderer, self.settings, now=self.now(), today=day
+            )
+            return report.model_copy(
+                update={"rendered": outcome.rendered, "render_errors": list(outcome.errors)}
+            )
+
+    def render_messages(
+        self, task_ids: Iterable[int] | None = None, *, again: bool = False
+    ) -> RenderOutcome:
+        """Write the messages and call scripts of open tasks (those not written yet, or
+        all of them with ``again=True``, after a template or a profile changed)."""
+        with self._store() as store:
+            return render_tasks(
+                store.session,
+                self.renderer,
+                self.settings,
+                now=self.now(),
+                today=self.today(),
+                task_ids=None if task_ids is None else set(task_ids),
+                only_unrendered=not again,
+            )
+
+    def preview(self, task: TaskOut | int) -> MessagePreview:
+        """Render one task as it would be written now, without storing anything."""
+        task_id = task if isinstance(task, int) else task.id
+        with self._store() as store:
+            row = store.session.get(OutreachTask, task_id)
+            if row is None:
+                raise NotFoundError(f"no outreach task with id {task_id}")
+            variables = message_contexts(store.session, [row], self.settings, self.today())
+            context = variables[task_id]
+            result = render_task(self.renderer, row, context, context["customer"]["language"])
+            return MessagePreview.from_rendered(result)
 
     def get_task(self, task_id: int) -> TaskOut:
         """One task, with what became of it."""

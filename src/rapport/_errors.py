@@ -8,6 +8,7 @@ Every error derives from :class:`RapportError`, so a host app can catch one clas
     ├── StateError            the operation does not fit the record's current state
     ├── SchemaError           the database has no (or an older) rapport schema
     ├── ConfigError           a setting is unknown or has a bad value (names the key path)
+    ├── TemplateError         a message template is missing, broken, or tried something unsafe
     └── DatabaseError         the database refused the work (wraps SQLAlchemy's errors)
 
 Each message says what went wrong and what to do about it.
@@ -63,6 +64,16 @@ class SchemaError(RapportError):
 
 class ConfigError(RapportError, ValueError):
     """A configuration key is unknown or its value is bad; the message names the key path."""
+
+
+class TemplateError(RapportError):
+    """A message template is missing in every language, does not compile, uses an
+    unknown variable, or tried to reach Python internals; names the template and line."""
+
+    def __init__(self, message: str, *, template: str | None = None, line: int | None = None):
+        self.template = template
+        self.line = line
+        super().__init__(message)
 
 
 class DatabaseError(RapportError):

@@ -58,6 +58,7 @@ class PlannerSettings(_Section):
     horizon_days: Annotated[int, Field(ge=0, le=366)] = 7
     catch_up_days: Annotated[int, Field(ge=0, le=3660)] = 30
     send_hour: Annotated[int, Field(ge=0, le=23)] = 9
+    render_messages: bool = True
 
 
 class CapsSettings(_Section):
@@ -179,7 +180,12 @@ def load_settings(path: Path | str | None = None) -> Settings:
         raise ConfigError(f"{path}: no such configuration file") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise ConfigError(f"{path}: not valid TOML: {error}") from None
-    return parse_settings(data, source=str(path))
+    settings = parse_settings(data, source=str(path))
+    folder = settings.templates_dir
+    if folder is not None and not folder.is_absolute():
+        # A relative templates folder is relative to the file that names it.
+        settings = settings.model_copy(update={"templates_dir": path.parent / folder})
+    return settings
 
 
 def describe(error: pydantic.ValidationError, prefix: str = "") -> list[str]:

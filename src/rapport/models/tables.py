@@ -347,6 +347,7 @@ class OutreachTask(Base):
     snoozed_until: Mapped[dt.date | None] = mapped_column(Date)
     subject: Mapped[str | None] = mapped_column(Text)
     body: Mapped[str | None] = mapped_column(Text)
+    body_html: Mapped[str | None] = mapped_column(Text)
     call_script: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     talking_points: Mapped[list[str] | None] = mapped_column(JSON)
     context: Mapped[dict[str, Any] | None] = mapped_column(JSON)
@@ -356,6 +357,7 @@ class OutreachTask(Base):
     # first purchase of a thank-you note); a newer fact can make the task moot.
     anchor_at: Mapped[dt.datetime | None]
     service: Mapped[bool] = mapped_column(Boolean, default=False)
+    rendered_at: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime]
     completed_at: Mapped[dt.datetime | None]
 

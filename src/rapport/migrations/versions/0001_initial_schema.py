@@ -440,6 +440,7 @@ def upgrade() -> None:
         sa.Column("snoozed_until", sa.Date(), nullable=True),
         sa.Column("subject", sa.Text(), nullable=True),
         sa.Column("body", sa.Text(), nullable=True),
+        sa.Column("body_html", sa.Text(), nullable=True),
         sa.Column("call_script", sa.JSON(), nullable=True),
         sa.Column("talking_points", sa.JSON(), nullable=True),
         sa.Column("context", sa.JSON(), nullable=True),
@@ -447,6 +448,7 @@ def upgrade() -> None:
         sa.Column("outcome", sa.Text(), nullable=True),
         sa.Column("anchor_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("service", sa.Boolean(), nullable=False),
+        sa.Column("rendered_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("completed_at", sa.DateTime(timezone=True), nullable=True),
         sa.CheckConstraint(

@@ -1,0 +1,313 @@
+"""The message renderer: sandboxed Jinja2 templates, looked up by rule, kind and language.
+
+Templates are files named ``<rule>/<kind>.<language>.j2`` with ``{% block subject %}``
+(when the channel needs one) and ``{% block text %}``; an email's HTML body comes from
+``<rule>/<kind>.<language>.html.j2`` when there is one, else from the shared layout
+``_layout/email.html.j2`` around the text. Call tasks use ``<rule>/call.<language>.j2``
+(blocks ``greeting`` and ``reason``) and ``_call_sheet/points.<language>.j2`` (one talking
+point per line).
+
+User folders are searched before the shipped templates. The language falls back along
+``pt-BR -> pt -> the business language``. Templates run in Jinja2's sandbox with
+``StrictUndefined``: they cannot reach Python internals, and a missing variable is an
+error, never a blank in a customer's card. Each template is compiled once and reused.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import traceback
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from babel import Locale
+from babel.dates import format_date, format_skeleton
+from babel.lists import format_list
+from babel.numbers import format_currency, format_decimal
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import SandboxedEnvironment
+
+from rapport._errors import TemplateError
+from rapport.templates import SHIPPED_TEMPLATES
+
+#: The languages rapport ships templates for.
+SHIPPED_LANGUAGES = ("en", "fi", "es", "pl", "it", "sv")
+
+LAYOUT_HTML = "_layout/email.html.j2"
+
+
+@dataclass(frozen=True)
+class RenderedMessage:
+    """A message ready to send or to copy onto a card."""
+
+    language: str
+    subject: str | None
+    text: str
+    html: str | None
+
+
+@dataclass(frozen=True)
+class CallScript:
+    """What to say on a call: how to open, why we call, and what to talk about."""
+
+    language: str
+    greeting: str
+    reason: str
+    talking_points: tuple[str, ...]
+
+
+class _CountingSandbox(SandboxedEnvironment):
+    """A sandbox that counts compilations, so tests can prove templates are reused."""
+
+    compilations = 0
+
+    def _compile(self, source: str, filename: str) -> Any:
+        self.compilations += 1
+        return super()._compile(source, filename)
+
+
+def language_chain(language: str | None, default: str) -> list[str]:
+    """``pt-BR`` -> ``["pt-BR", "pt", default]``, without repeats."""
+    chain: list[str] = []
+    if language:
+        parts = language.split("-")
+        for end in range(len(parts), 0, -1):
+            chain.append("-".join(parts[:end]))
+    chain.append(default)
+    return list(dict.fromkeys(chain))
+
+
+def _locale(context: Mapping[str, Any]) -> Locale:
+    return Locale.parse(str(context["locale"]).replace("-", "_"))
+
+
+@jinja2.pass_context
+def _format_date(context: Any, value: dt.date | None, format: str = "long") -> str:
+    if value is None:
+        return ""
+    return str(format_date(value, format=format, locale=_locale(context)))
+
+
+@jinja2.pass_context
+def _day_month(context: Any, value: dt.date | None) -> str:
+    """A day and month without the year ("28 February", "28. helmikuuta")."""
+    if value is None:
+        return ""
+    return str(format_skeleton("MMMMd", value, locale=_locale(context)))
+
+
+@jinja2.pass_context
+def _money(context: Any, amount: Decimal | str | int | None, currency: str) -> str:
+    if amount is None:
+        return ""
+    return str(format_currency(Decimal(str(amount)), currency, locale=_locale(context)))
+
+
+@jinja2.pass_context
+def _number(context: Any, value: Decimal | int | float | None) -> str:
+    if value is None:
+        return ""
+    return str(format_decimal(value, locale=_locale(context)))
+
+
+@jinja2.pass_context
+def _weekday(context: Any, value: int, width: str = "wide") -> str:
+    """A weekday number (Monday = 0) as a name in the customer's language."""
+    names = _locale(context).days["format"][width]
+    return str(names[value])
+
+
+@jinja2.pass_context
+def _and_list(context: Any, values: Iterable[Any]) -> str:
+    """``a, b and c`` in the customer's language."""
+    return str(format_list([str(v) for v in values], locale=_locale(context)))
+
+
+class Renderer:
+    """Finds, compiles (once) and renders message templates.
+
+    ``user_dirs`` are searched before the shipped templates; ``default_language`` ends
+    every fallback chain.
+    """
+
+    def __init__(self, *, user_dirs: Sequence[Path] = (), default_language: str = "en") -> None:
+        loaders: list[jinja2.BaseLoader] = [jinja2.FileSystemLoader(str(d)) for d in user_dirs]
+        loaders.append(jinja2.FileSystemLoader(str(SHIPPED_TEMPLATES)))
+        self.env = _CountingSandbox(
+            loader=jinja2.ChoiceLoader(loaders),
+            undefined=jinja2.StrictUndefined,
+            autoescape=lambda name: bool(name and name.endswith(".html.j2")),
+            auto_reload=False,
+            cache_size=-1,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        self.env.filters.update(
+            date=_format_date,
+            day_month=_day_month,
+            money=_money,
+            number=_number,
+            weekday=_weekday,
+            and_list=_and_list,
+        )
+        self.default_language = default_language
+        self.search_paths = [*(str(d) for d in user_dirs), str(SHIPPED_TEMPLATES)]
+        self._templates: dict[str, jinja2.Template | None] = {}
+        self.lookups = 0
+        self.lookup_hits = 0
+
+    @property
+    def compilations(self) -> int:
+        """How many template sources were compiled (each should be compiled once)."""
+        return self.env.compilations
+
+    # ------------------------------------------------------------------ lookup
+
+    def _get(self, name: str) -> jinja2.Template | None:
+        self.lookups += 1
+        if name in self._templates:
+            self.lookup_hits += 1
+            return self._templates[name]
+        try:
+            template: jinja2.Template | None = self.env.get_template(name)
+        except jinja2.TemplateNotFound:
+            template = None
+        except jinja2.TemplateSyntaxError as error:
+            raise TemplateError(
+                f"{error.name or name}, line {error.lineno}: {error.message}",
+                template=error.name or name,
+                line=error.lineno,
+            ) from None
+        self._templates[name] = template
+        return template
+
+    def find(self, rule: str, kind: str, language: str | None) -> tuple[jinja2.Template, str]:
+        """The template for a rule and kind in the best available language."""
+        tried = language_chain(language, self.default_language)
+        for candidate in tried:
+            template = self._get(f"{rule}/{kind}.{candidate}.j2")
+            if template is not None:
+                return template, candidate
+        raise TemplateError(
+            f"no {kind!r} template for rule {rule!r} in any of the languages tried "
+            f"({', '.join(tried)}); add {rule}/{kind}.{tried[-1]}.j2 to your templates folder",
+            template=f"{rule}/{kind}.{tried[-1]}.j2",
+        )
+
+    def available(self) -> list[str]:
+        """Every template name the loaders can see (user folders and shipped)."""
+        return sorted(set(self.env.list_templates(extensions=["j2"])))
+
+    # ------------------------------------------------------------------ rendering
+
+    def render_message(
+        self, rule: str, kind: str, language: str | None, variables: Mapping[str, Any]
+    ) -> RenderedMessage:
+        """Subject (when the template has one), text, and for email an HTML body."""
+        template, chosen = self.find(rule, kind, language)
+        context = {**variables, "locale": chosen}
+        subject = self._block(template, "subject", context, optional=True)
+        text = self._block(template, "text", context)
+        html = None
+        if kind == "email":
+            own = self._get(f"{rule}/{kind}.{chosen}.html.j2")
+            layout = own if own is not None else self._get(LAYOUT_HTML)
+            if layout is not None:
+                html = self._render(layout, {**context, "subject": subject, "text": text})
+        return RenderedMessage(
+            language=chosen, subject=_one_line(subject) if subject else None, text=text, html=html
+        )
+
+    def render_call(
+        self, rule: str, language: str | None, variables: Mapping[str, Any]
+    ) -> CallScript:
+        """The opening, the reason and the talking points of a call."""
+        template, chosen = self.find(rule, "call", language)
+        context = {**variables, "locale": chosen}
+        points_template, _ = self.find("_call_sheet", "points", chosen)
+        points = self._render(points_template, context)
+        return CallScript(
+            language=chosen,
+            greeting=_one_line(self._block(template, "greeting", context)),
+            reason=_one_line(self._block(template, "reason", context)),
+            talking_points=tuple(line.strip() for line in points.splitlines() if line.strip()),
+        )
+
+    def talking_points(self, language: str | None, variables: Mapping[str, Any]) -> list[str]:
+        """Talking points alone (for cards and notes, as a memory aid for the writer)."""
+        template, chosen = self.find("_call_sheet", "points", language)
+        text = self._render(template, {**variables, "locale": chosen})
+        return [line.strip() for line in text.splitlines() if line.strip()]
+
+    def _block(
+        self,
+        template: jinja2.Template,
+        block: str,
+        context: Mapping[str, Any],
+        *,
+        optional: bool = False,
+    ) -> str:
+        render_block = template.blocks.get(block)
+        if render_block is None:
+            if optional:
+                return ""
+            raise TemplateError(
+                f"{template.name} has no {{% block {block} %}}", template=template.name
+            )
+        return _tidy(
+            self._guarded(
+                template, lambda: "".join(render_block(template.new_context(dict(context))))
+            )
+        )
+
+    def _render(self, template: jinja2.Template, context: Mapping[str, Any]) -> str:
+        return _tidy(self._guarded(template, lambda: template.render(dict(context))))
+
+    def _guarded(self, template: jinja2.Template, render: Callable[[], str]) -> str:
+        """Run a render, turning Jinja's errors into a TemplateError with name and line."""
+        try:
+            return render()
+        except SecurityError as error:
+            name, line = self._where(error, template)
+            raise TemplateError(
+                f"{name}, line {line}: unsafe: {error}", template=name, line=line
+            ) from None
+        except jinja2.UndefinedError as error:
+            name, line = self._where(error, template)
+            raise TemplateError(
+                f"{name}, line {line}: {error.message}", template=name, line=line
+            ) from None
+        except jinja2.TemplateError as error:
+            name, line = self._where(error, template)
+            raise TemplateError(f"{name}, line {line}: {error}", template=name, line=line) from None
+
+    def _where(self, error: BaseException, template: jinja2.Template) -> tuple[str, int | None]:
+        """The template file and line an error was raised at (Jinja maps its frames)."""
+        frames = [
+            frame
+            for frame in traceback.extract_tb(error.__traceback__)
+            if frame.filename and frame.filename.endswith(".j2")
+        ]
+        if not frames:
+            return template.name or "?", None
+        path, line = frames[-1].filename, frames[-1].lineno
+        for base in self.search_paths:
+            if path.startswith(base + "/"):
+                return path[len(base) + 1 :], line
+        return path, line
+
+
+def _tidy(text: str) -> str:
+    """Trim each line's end and keep at most one blank line between paragraphs, so a
+    template's ``{% if %}`` lines never leave gaps in a customer's message."""
+    lines = [line.rstrip() for line in text.strip().splitlines()]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines))
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
