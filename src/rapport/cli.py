@@ -24,8 +24,11 @@ from sqlalchemy.engine import make_url
 from rapport import database
 from rapport._api import Rapport
 from rapport._errors import RapportError
+from rapport.config import CONFIG_FILE_NAME, load_settings
 from rapport.demo import demo_customers, demo_interactions, demo_purchases
 from rapport.models.schemas import CustomerProfile
+from rapport.templates.check import check_templates
+from rapport.templates.render import Renderer
 
 DEFAULT_DATABASE_URL = "sqlite:///rapport.db"
 DATABASE_URL_VARIABLE = "RAPPORT_DATABASE_URL"
@@ -39,6 +42,8 @@ app = typer.Typer(
 )
 customer_app = typer.Typer(help="Look at one customer.", no_args_is_help=True)
 app.add_typer(customer_app, name="customer")
+templates_app = typer.Typer(help="Message templates.", no_args_is_help=True)
+app.add_typer(templates_app, name="templates")
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -48,6 +53,16 @@ DbOption = Annotated[
     typer.Option(
         "--db",
         help=f"Database URL (else ${DATABASE_URL_VARIABLE}, else {DEFAULT_DATABASE_URL}).",
+        show_default=False,
+    ),
+]
+
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        help=f"Settings file (else {CONFIG_FILE_NAME} in the current folder, else defaults).",
         show_default=False,
     ),
 ]
@@ -94,6 +109,24 @@ def customer_show(
         out.print_json(profile.model_dump_json())
     else:
         _print_profile(profile)
+
+
+@templates_app.command("check")
+def templates_check(config: ConfigOption = None) -> None:
+    """Render every template in every language with sample data; exit 1 if any fails."""
+    with _failures_exit_1():
+        settings = load_settings(config)
+        renderer = Renderer(
+            user_dirs=[settings.templates_dir] if settings.templates_dir else [],
+            default_language=settings.business.language,
+        )
+        results = check_templates(renderer)
+    failures = [r for r in results if not r.ok]
+    for result in failures:
+        err.print(f"FAIL {result.template}: {result.error}", markup=False)
+    out.print(f"{len(results) - len(failures)} of {len(results)} templates render correctly")
+    if failures:
+        raise typer.Exit(1)
 
 
 @app.command()

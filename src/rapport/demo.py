@@ -144,7 +144,7 @@ _PRODUCTS = (
 )
 
 _PETS = ("Musti", "Luna", "Rex", "Bella", "Max", "Milo")
-STAFF = ("maria", "jussi", "lucia", "tomasz", "giulia", "erik")
+STAFF = ("Maria", "Jussi", "Lucía", "Tomasz", "Giulia", "Erik")
 
 
 def demo_customers(count: int, *, seed: int, as_of: dt.date) -> Iterator[dict[str, Any]]:

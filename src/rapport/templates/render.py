@@ -162,6 +162,11 @@ class Renderer:
         self.lookup_hits = 0
 
     @property
+    def names_resolved(self) -> int:
+        """How many template names were looked up at least once (found or not)."""
+        return len(self._templates)
+
+    @property
     def compilations(self) -> int:
         """How many template sources were compiled (each should be compiled once)."""
         return self.env.compilations
@@ -271,7 +276,12 @@ class Renderer:
     def _guarded(self, template: jinja2.Template, render: Callable[[], str]) -> str:
         """Run a render, turning Jinja's errors into a TemplateError with name and line."""
         try:
-            return render()
+            try:
+                return render()
+            except Exception:
+                # Rendering a block directly skips Jinja's traceback rewriting; ask for it,
+                # so the error points at the template's own line, not generated code.
+                self.env.handle_exception()
         except SecurityError as error:
             name, line = self._where(error, template)
             raise TemplateError(
