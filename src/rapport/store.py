@@ -237,16 +237,33 @@ class Store:
             before.update(self._consent_state(raced))
         # A row another writer inserted between our read and our insert is updated instead.
         ids = self.customer_ids(latest.keys())
+        existing = [key for key in latest if key not in inserted]
+        current = self._stored_fields(existing)
         updates = [
-            self._changed_customer_row(c, ids[key], now)
-            for key, c in latest.items()
-            if key not in inserted
+            row
+            for key in existing
+            if (row := self._changed_customer_row(latest[key], ids[key], current[key], now))
         ]
         for batch in chunked(updates):
             self.session.execute(update(Customer), list(batch))
         self._log_upsert_consent(latest, before, ids, now)
         self._sync_lists(latest, ids)
-        return WriteSummary(created=len(inserted), unchanged=0, updated=len(updates))
+        return WriteSummary(
+            created=len(inserted), unchanged=len(existing) - len(updates), updated=len(updates)
+        )
+
+    def _stored_fields(self, external_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The stored values of the fields an upsert may change, to skip no-op updates."""
+        names = [*_PLAIN_FIELDS, "birth_month", "birth_day", "birth_year", "do_not_contact"]
+        columns = [getattr(Customer, name) for name in names]
+        stored: dict[str, dict[str, Any]] = {}
+        for id_batch in chunked(sorted(external_ids)):
+            rows = self.session.execute(
+                select(Customer.external_id, *columns).where(Customer.external_id.in_(id_batch))
+            )
+            for external_id, *values in rows:
+                stored[external_id] = dict(zip(names, values, strict=True))
+        return stored
 
     def _consent_state(self, external_ids: Iterable[str]) -> dict[str, dict[ConsentScope, str]]:
         columns = [getattr(Customer, f"consent_{channel.value}") for channel in Channel]
@@ -292,16 +309,25 @@ class Store:
         return row
 
     def _changed_customer_row(
-        self, customer: CustomerIn, customer_id: int, now: dt.datetime
-    ) -> dict[str, Any]:
+        self,
+        customer: CustomerIn,
+        customer_id: int,
+        current: Mapping[str, Any],
+        now: dt.datetime,
+    ) -> dict[str, Any] | None:
+        """The columns whose given value differs from the stored one, or None."""
         given = customer.model_fields_set
-        row: dict[str, Any] = {"id": customer_id, "updated_at": now}
-        row.update({field: getattr(customer, field) for field in _PLAIN_FIELDS if field in given})
+        wanted: dict[str, Any] = {
+            field: getattr(customer, field) for field in _PLAIN_FIELDS if field in given
+        }
         if "birthday" in given:
-            row.update(_birthday_columns(customer.birthday))
+            wanted.update(_birthday_columns(customer.birthday))
         if customer.do_not_contact is not None:
-            row["do_not_contact"] = customer.do_not_contact
-        return row
+            wanted["do_not_contact"] = customer.do_not_contact
+        changed = {name: value for name, value in wanted.items() if current.get(name) != value}
+        if not changed:
+            return None
+        return {"id": customer_id, "updated_at": now, **changed}
 
     def _log_upsert_consent(
         self,
@@ -353,6 +379,15 @@ class Store:
 
     def _sync_lists(self, latest: Mapping[str, CustomerIn], ids: Mapping[str, int]) -> None:
         tags = {ids[k]: c.tags for k, c in latest.items() if c.tags is not None}
+        stored_tags: dict[int, set[str]] = {cid: set() for cid in tags}
+        for id_batch in chunked(list(tags)):
+            for cid, tag in self.session.execute(
+                select(CustomerTag.customer_id, CustomerTag.tag).where(
+                    CustomerTag.customer_id.in_(id_batch)
+                )
+            ):
+                stored_tags[cid].add(tag)
+        tags = {cid: values for cid, values in tags.items() if set(values) != stored_tags[cid]}
         if tags:
             for id_batch in chunked(list(tags)):
                 self.session.execute(
@@ -404,9 +439,11 @@ class Store:
         if not wanted:
             return
         existing: dict[tuple[int, str], int] = {}
+        stored: dict[int, Any] = {}
         for id_batch in chunked(list(wanted)):
             for row in self.session.scalars(select(model).where(model.customer_id.in_(id_batch))):
                 existing[(row.customer_id, stored_key(row))] = row.id
+                stored[row.id] = row
         keep: set[int] = set()
         inserts: list[dict[str, Any]] = []
         updates: list[dict[str, Any]] = []
@@ -417,7 +454,12 @@ class Store:
                     inserts.append({"customer_id": customer_id, **to_columns(item, True)})
                 else:
                     keep.add(row_id)
-                    if changes := to_columns(item, False):
+                    changes = {
+                        name: value
+                        for name, value in to_columns(item, False).items()
+                        if getattr(stored[row_id], name) != value
+                    }
+                    if changes:
                         updates.append({"id": row_id, **changes})
         obsolete = sorted(set(existing.values()) - keep)
         for id_batch in chunked(obsolete):
