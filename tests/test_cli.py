@@ -63,11 +63,14 @@ def test_database_url_comes_from_the_environment(tmp_path: Path) -> None:
     assert not (tmp_path / "rapport.db").exists()
 
 
-def test_demo_builds_a_database_and_shows_the_top_customers(fresh_url: str) -> None:
+def test_demo_builds_a_database_plans_and_writes_the_call_sheet(fresh_url: str) -> None:
     result = rapport_cli("demo", "--db", fresh_url, "--customers", "60", "--seed", "3")
     assert result.returncode == 0, result.stderr
     assert "60 customers" in result.stdout
-    assert "Top customers by spend in the last 365 days" in result.stdout
+    assert "plan for " in result.stdout
+    assert "Outreach due by" in result.stdout
+    sheet = Path(result.stdout.split("Call sheet: ")[1].split()[0])
+    assert sheet.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
     assert count(fresh_url, Customer) == 60
     assert count(fresh_url, Purchase) > 60
 
@@ -84,7 +87,12 @@ def test_demo_is_reproducible_from_its_seed(tmp_path: Path) -> None:
         url = f"sqlite:///{tmp_path / name}.db"
         result = rapport_cli("demo", "--db", url, "--customers", "40", "--seed", "11")
         assert result.returncode == 0, result.stderr
-        outputs.append(result.stdout.replace(url, "URL"))
+        stable = [
+            line
+            for line in result.stdout.replace(url, "URL").splitlines()
+            if not line.startswith(("Call sheet:", "expired "))  # temp folder, timing
+        ]
+        outputs.append(stable)
     assert outputs[0] == outputs[1]
 
 

@@ -10,6 +10,7 @@ from rapport._errors import (
     ConfigError,
     DatabaseError,
     FieldProblem,
+    ImportRejected,
     InvalidInputError,
     NotFoundError,
     RapportError,
@@ -20,7 +21,10 @@ from rapport._errors import (
 from rapport.config import Settings, load_settings, parse_settings
 from rapport.database import create_engine, include_object, migrate
 from rapport.dates import PartialDate
+from rapport.exports import OutreachRow
+from rapport.importing import ImportKind, ImportResult, RowProblem
 from rapport.messages import MessagePreview, RenderOutcome
+from rapport.metrics import OutreachReport, RuleMetrics
 from rapport.models import metadata
 from rapport.models.enums import (
     CaseStatus,
@@ -87,6 +91,9 @@ __all__ = [
     "FamilyMemberIn",
     "FamilyMemberOut",
     "FieldProblem",
+    "ImportKind",
+    "ImportRejected",
+    "ImportResult",
     "ImportantDateIn",
     "ImportantDateOut",
     "InteractionIn",
@@ -99,6 +106,8 @@ __all__ = [
     "MessagePreview",
     "NotFoundError",
     "Occasion",
+    "OutreachReport",
+    "OutreachRow",
     "PartialDate",
     "PlanContext",
     "PlanReport",
@@ -113,7 +122,9 @@ __all__ = [
     "RapportError",
     "Relation",
     "RenderOutcome",
+    "RowProblem",
     "Rule",
+    "RuleMetrics",
     "RuleReport",
     "SchemaError",
     "Settings",

@@ -15,8 +15,9 @@ import datetime as dt
 import zoneinfo
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, TextIO, TypeVar
 
 import pydantic
 from sqlalchemy import Engine, exc
@@ -26,12 +27,20 @@ from rapport import database
 from rapport._errors import (
     DatabaseError,
     FieldProblem,
+    ImportRejected,
     InvalidInputError,
     NotFoundError,
     RapportError,
     SchemaError,
+    field_problems,
 )
 from rapport.config import Settings
+from rapport.exports import OPEN_STATUSES, OutreachRow, outreach_rows
+from rapport.exports.call_sheet import write_call_sheet
+from rapport.exports.csv_list import write_csv
+from rapport.exports.ics_calendar import ics_bytes
+from rapport.exports.json_list import write_json
+from rapport.importing import ImportKind, ImportResult, RowProblem, import_file
 from rapport.messages import (
     MessagePreview,
     RenderOutcome,
@@ -39,6 +48,7 @@ from rapport.messages import (
     render_task,
     render_tasks,
 )
+from rapport.metrics import OutreachReport, outreach_report
 from rapport.models.enums import (
     Channel,
     ConsentState,
@@ -73,6 +83,7 @@ from rapport.models.schemas import (
 from rapport.models.tables import OutreachTask
 from rapport.models.values import CurrencyCode, Timestamp
 from rapport.planner import Planner, PlanReport
+from rapport.privacy import erase_customer, export_customer
 from rapport.rules import Rule
 from rapport.store import CustomerOrder, Store, WriteSummary
 from rapport.templates.render import Renderer
@@ -96,7 +107,7 @@ def validate(model: type[_M], data: _M | Mapping[str, Any], *, subject: str | No
         return model.model_validate(data)
     except pydantic.ValidationError as error:
         subject = subject or _subject(model, data)
-        raise InvalidInputError(_problems(error), subject=subject) from None
+        raise InvalidInputError(field_problems(error), subject=subject) from None
 
 
 def _subject(model: type[pydantic.BaseModel], data: object) -> str | None:
@@ -109,19 +120,6 @@ def _subject(model: type[pydantic.BaseModel], data: object) -> str | None:
     if isinstance(data.get("customer_id"), str):
         return f"{kind} for customer {data['customer_id']!r}"
     return None
-
-
-def _problems(error: pydantic.ValidationError) -> list[FieldProblem]:
-    problems = []
-    for item in error.errors(include_url=False):
-        field = ".".join(str(part) for part in item["loc"]) or "(row)"
-        value = item.get("input")
-        reason = str(item["msg"]).removeprefix("Value error, ")
-        shown = repr(value) in reason or str(value) in reason
-        if item["type"] != "missing" and not isinstance(value, Mapping | list) and not shown:
-            reason = f"{reason} (got {value!r})"
-        problems.append(FieldProblem(field=field, value=value, reason=reason))
-    return problems
 
 
 def _validate_all(model: type[_M], items: Iterable[_M | Mapping[str, Any]]) -> list[_M]:
@@ -661,6 +659,129 @@ class Rapport:
         with self._store() as store:
             store.change_task(task_id, TaskStatus.CANCELLED, now=self.now(), reason=reason)
             return store.get_task(task_id)
+
+    # ------------------------------------------------------------------ files and lists
+
+    def import_file(
+        self,
+        kind: ImportKind | str,
+        path: str | Path,
+        *,
+        skip_invalid: bool = False,
+        rejects: str | Path | None = None,
+        on_problem: Callable[[RowProblem], None] | None = None,
+        on_progress: Callable[[int], None] | None = None,
+    ) -> ImportResult:
+        """Import customers, purchases or interactions from a CSV or JSONL file.
+
+        Any bad row rejects the whole file (:class:`ImportRejected`, nothing written —
+        inside a host's session, the host must roll back) unless ``skip_invalid``: then
+        the good rows are written and the bad ones go to ``rejects`` with a reason.
+        """
+        with self._store() as store:
+            result = import_file(
+                store.session,
+                kind,
+                Path(path),
+                settings=self.settings,
+                now=self.now(),
+                skip_invalid=skip_invalid,
+                rejects=Path(rejects) if rejects is not None else None,
+                on_problem=on_problem,
+                on_progress=on_progress,
+            )
+            if result.rejected and not skip_invalid:
+                raise ImportRejected(result)
+            if result.kind is not ImportKind.CUSTOMERS:
+                self.planner.reconcile(store.session, self.now())
+            return result
+
+    def outreach(
+        self,
+        as_of: dt.date | None = None,
+        *,
+        kinds: Iterable[TaskKind | str] = (),
+        owner: str | None = None,
+        rules: Iterable[str] = (),
+        statuses: Iterable[TaskStatus | str] = OPEN_STATUSES,
+    ) -> list[OutreachRow]:
+        """The outreach list: tasks due on or before ``as_of`` (default today), late ones
+        included, by owner and due day."""
+        with self._store() as store:
+            return list(self._outreach_rows(store, as_of, kinds, owner, rules, statuses))
+
+    def write_outreach(
+        self,
+        out: TextIO,
+        format: str = "csv",
+        as_of: dt.date | None = None,
+        *,
+        kinds: Iterable[TaskKind | str] = (),
+        owner: str | None = None,
+        rules: Iterable[str] = (),
+        statuses: Iterable[TaskStatus | str] = OPEN_STATUSES,
+    ) -> int:
+        """Stream the outreach list to ``out`` as ``csv``, ``json``, ``html`` or ``ics``;
+        returns the number of tasks written."""
+        day = as_of if as_of is not None else self.today()
+        with self._store() as store:
+            rows = self._outreach_rows(store, day, kinds, owner, rules, statuses)
+            if format == "csv":
+                return write_csv(rows, out)
+            if format == "json":
+                return write_json(rows, out)
+            if format == "html":
+                return write_call_sheet(
+                    rows, out, settings=self.settings, as_of=day, generated_at=self.now()
+                )
+            if format == "ics":
+                listed = [row for row in rows if row.kind is TaskKind.CALL]
+                out.write(ics_bytes(listed, self.settings, self.now()).decode())
+                return len(listed)
+        raise InvalidInputError(
+            [FieldProblem("format", format, "use csv, json, html or ics")], subject="outreach"
+        )
+
+    def _outreach_rows(
+        self,
+        store: Store,
+        as_of: dt.date | None,
+        kinds: Iterable[TaskKind | str],
+        owner: str | None,
+        rules: Iterable[str],
+        statuses: Iterable[TaskStatus | str],
+    ) -> Iterator[OutreachRow]:
+        return outreach_rows(
+            store.session,
+            settings=self.settings,
+            renderer=self.renderer,
+            now=self.now(),
+            due_by=as_of if as_of is not None else self.today(),
+            kinds=[TaskKind(k) for k in kinds],
+            owner=owner,
+            rules=list(rules),
+            statuses=[TaskStatus(s) for s in statuses],
+        )
+
+    def report(self, start: dt.date, end: dt.date) -> OutreachReport:
+        """Tasks due from ``start`` to ``end``: planned, done, late, missed, per rule."""
+        with self._store() as store:
+            return outreach_report(store.session, start, end)
+
+    # ------------------------------------------------------------------ personal data
+
+    def export_customer(self, external_id: str) -> dict[str, Any]:
+        """Every row about the customer as one JSON-ready document (GDPR art. 15, 20)."""
+        with self._store() as store:
+            return export_customer(store.session, external_id)
+
+    def erase_customer(self, external_id: str) -> bool:
+        """Erase the customer's personal data, keeping anonymous aggregates (GDPR art. 17).
+
+        Returns False when the customer was already erased (erasing again is harmless).
+        """
+        with self._store() as store:
+            return erase_customer(store.session, external_id, self.now())
 
     # ------------------------------------------------------------------ helpers
 

@@ -4,6 +4,7 @@ Every error derives from :class:`RapportError`, so a host app can catch one clas
 
     RapportError
     ├── InvalidInputError     a value was rejected at the boundary; nothing was written
+    │   └── ImportRejected    a file had bad rows; nothing was imported
     ├── NotFoundError         a customer, purchase, case, promise or task does not exist
     ├── StateError            the operation does not fit the record's current state
     ├── SchemaError           the database has no (or an older) rapport schema
@@ -16,8 +17,12 @@ Each message says what went wrong and what to do about it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pydantic
 
 
 class RapportError(Exception):
@@ -50,6 +55,20 @@ class InvalidInputError(RapportError, ValueError):
         super().__init__(f"{prefix}{details}")
 
 
+class ImportRejected(InvalidInputError):
+    """An import file had bad rows, so nothing was imported; ``result`` lists them."""
+
+    def __init__(self, result: Any) -> None:
+        self.result = result
+        problems = [
+            FieldProblem(f"line {p.line}: {p.field}", None, p.reason) for p in result.problems
+        ]
+        super().__init__(
+            problems,
+            subject=f"{result.rejected} of {result.rows} rows rejected, nothing imported",
+        )
+
+
 class NotFoundError(RapportError, LookupError):
     """The record named by the caller does not exist."""
 
@@ -78,3 +97,17 @@ class TemplateError(RapportError):
 
 class DatabaseError(RapportError):
     """The database refused an operation; the original error is the ``__cause__``."""
+
+
+def field_problems(error: pydantic.ValidationError) -> list[FieldProblem]:
+    """pydantic's errors as :class:`FieldProblem` values naming the field and the value."""
+    problems = []
+    for item in error.errors(include_url=False):
+        field = ".".join(str(part) for part in item["loc"]) or "(row)"
+        value = item.get("input")
+        reason = str(item["msg"]).removeprefix("Value error, ")
+        shown = repr(value) in reason or str(value) in reason
+        if item["type"] != "missing" and not isinstance(value, Mapping | list) and not shown:
+            reason = f"{reason} (got {value!r})"
+        problems.append(FieldProblem(field=field, value=value, reason=reason))
+    return problems

@@ -1,19 +1,25 @@
 """The ``rapport`` command line, for operators and scheduled scripts.
 
 This is the only module that reads the clock or builds an engine from a URL. Exit codes:
-0 ok, 1 failed, 2 bad usage. Progress bars appear only on a terminal; in scripts the
-output stays plain and stable.
+0 ok, 1 failed (the reason on standard error), 2 bad usage. Progress bars appear only on
+a terminal; in scripts the output stays plain and stable.
+
+The database is ``--db URL``, else ``$RAPPORT_DATABASE_URL``, else ``database`` in the
+settings file, else ``sqlite:///rapport.db`` in the current folder. The settings file is
+``--config FILE``, else ``rapport.toml`` in the current folder, else the defaults.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
+import sys
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TextIO
 
 import typer
 from rich.console import Console
@@ -23,15 +29,19 @@ from sqlalchemy.engine import make_url
 
 from rapport import database
 from rapport._api import Rapport
-from rapport._errors import RapportError
-from rapport.config import CONFIG_FILE_NAME, load_settings
+from rapport._errors import ImportRejected, RapportError
+from rapport.config import CONFIG_FILE_NAME, Settings, load_settings
 from rapport.demo import demo_customers, demo_interactions, demo_purchases
+from rapport.importing import ImportKind, RowProblem
+from rapport.models.enums import TaskKind, TaskStatus
 from rapport.models.schemas import CustomerProfile
+from rapport.planner import PlanReport
 from rapport.templates.check import check_templates
 from rapport.templates.render import Renderer
 
 DEFAULT_DATABASE_URL = "sqlite:///rapport.db"
 DATABASE_URL_VARIABLE = "RAPPORT_DATABASE_URL"
+FORMATS = ("csv", "json", "html", "ics")
 
 app = typer.Typer(
     name="rapport",
@@ -40,10 +50,14 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-customer_app = typer.Typer(help="Look at one customer.", no_args_is_help=True)
-app.add_typer(customer_app, name="customer")
+customer_app = typer.Typer(
+    help="One customer: show, export or erase their data.", no_args_is_help=True
+)
 templates_app = typer.Typer(help="Message templates.", no_args_is_help=True)
+import_app = typer.Typer(help="Import CSV or JSONL files.", no_args_is_help=True)
+app.add_typer(customer_app, name="customer")
 app.add_typer(templates_app, name="templates")
+app.add_typer(import_app, name="import")
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -52,12 +66,11 @@ DbOption = Annotated[
     str | None,
     typer.Option(
         "--db",
-        help=f"Database URL (else ${DATABASE_URL_VARIABLE}, else {DEFAULT_DATABASE_URL}).",
+        help=f"Database URL (else ${DATABASE_URL_VARIABLE}, else the config, else "
+        f"{DEFAULT_DATABASE_URL}).",
         show_default=False,
     ),
 ]
-
-
 ConfigOption = Annotated[
     Path | None,
     typer.Option(
@@ -66,15 +79,27 @@ ConfigOption = Annotated[
         show_default=False,
     ),
 ]
+AsOfOption = Annotated[
+    dt.datetime | None,
+    typer.Option(
+        "--as-of",
+        formats=["%Y-%m-%d"],
+        help="The day (YYYY-MM-DD); default today in the business timezone.",
+        show_default=False,
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+TaskArgument = Annotated[int, typer.Argument(help="The task id (first column of outreach).")]
 
 
-def resolve_database_url(option: str | None) -> str:
-    """``--db``, else ``$RAPPORT_DATABASE_URL``, else ``rapport.db`` in the current folder."""
-    return option or os.environ.get(DATABASE_URL_VARIABLE) or DEFAULT_DATABASE_URL
-
-
-def today() -> dt.date:
-    return dt.datetime.now(dt.UTC).date()
+def resolve_database_url(option: str | None, settings: Settings | None = None) -> str:
+    """``--db``, else ``$RAPPORT_DATABASE_URL``, else the config, else ``rapport.db``."""
+    return (
+        option
+        or os.environ.get(DATABASE_URL_VARIABLE)
+        or (settings.database if settings else None)
+        or DEFAULT_DATABASE_URL
+    )
 
 
 @contextmanager
@@ -86,29 +111,360 @@ def _failures_exit_1() -> Iterator[None]:
         raise typer.Exit(1) from None
 
 
+@contextmanager
+def _rapport(db: str | None, config: Path | None, *, check: bool = True) -> Iterator[Rapport]:
+    """A Rapport on the resolved database and settings; failures exit 1."""
+    with _failures_exit_1():
+        settings = load_settings(config)
+        with Rapport.from_url(resolve_database_url(db, settings), settings=settings) as crm:
+            if check:
+                crm.check_schema()
+            yield crm
+
+
+def _day(value: dt.datetime | None) -> dt.date | None:
+    return value.date() if value is not None else None
+
+
+def _safe(url: str) -> str:
+    """The URL without its password, for printing."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@contextmanager
+def _output(path: Path | None) -> Iterator[TextIO]:
+    if path is None:
+        yield sys.stdout
+        return
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        yield handle
+
+
+# ---------------------------------------------------------------------------- database
+
+
 @app.command()
-def init(db: DbOption = None) -> None:
+def init(db: DbOption = None, config: ConfigOption = None) -> None:
     """Create rapport's tables, or upgrade them to this version."""
-    url = resolve_database_url(db)
-    with _failures_exit_1(), Rapport.from_url(url) as rapport:
-        rapport.migrate()
-        rapport.check_schema()
+    with _rapport(db, config, check=False) as crm:
+        crm.migrate()
+        crm.check_schema()
+        url = resolve_database_url(db, crm.settings)
     out.print(f"rapport tables are at migration {database.head_revision()} in {_safe(url)}")
+
+
+# ---------------------------------------------------------------------------- import
+
+
+def _import(
+    kind: ImportKind,
+    file: Path,
+    db: str | None,
+    config: Path | None,
+    skip_invalid: bool,
+    rejects: Path | None,
+) -> None:
+    if rejects is not None and not skip_invalid:
+        err.print("error: --rejects needs --skip-invalid", markup=False)
+        raise typer.Exit(2)
+
+    def problem(row: RowProblem) -> None:
+        err.print(str(row), markup=False)
+
+    with (
+        _rapport(db, config) as crm,
+        Progress(console=err, transient=True, disable=not err.is_terminal) as progress,
+    ):
+        bar = progress.add_task(f"Importing {kind}", total=None)
+        try:
+            result = crm.import_file(
+                kind,
+                file,
+                skip_invalid=skip_invalid,
+                rejects=rejects,
+                on_problem=problem,
+                on_progress=lambda rows: progress.update(bar, completed=rows),
+            )
+        except ImportRejected as rejected:
+            failed = rejected.result
+            err.print(
+                f"error: {failed.rejected} of {failed.rows} rows are invalid; nothing was "
+                "imported (fix them, or use --skip-invalid --rejects FILE)",
+                markup=False,
+            )
+            raise typer.Exit(1) from None
+    out.print(
+        f"{kind}: {result.rows} rows read, {result.created} created, {result.updated} "
+        f"updated, {result.unchanged} unchanged, {result.rejected} rejected"
+        + (f" (written to {rejects})" if rejects and result.rejected else "")
+    )
+
+
+FileArgument = Annotated[
+    Path, typer.Argument(help="A CSV (header row) or JSONL (.jsonl) file.", show_default=False)
+]
+SkipOption = Annotated[
+    bool, typer.Option("--skip-invalid", help="Import the good rows even if some are bad.")
+]
+RejectsOption = Annotated[
+    Path | None,
+    typer.Option("--rejects", help="With --skip-invalid: write the bad rows here (CSV)."),
+]
+
+
+@import_app.command("customers")
+def import_customers(
+    file: FileArgument,
+    db: DbOption = None,
+    config: ConfigOption = None,
+    skip_invalid: SkipOption = False,
+    rejects: RejectsOption = None,
+) -> None:
+    """Create or update customers by external_id."""
+    _import(ImportKind.CUSTOMERS, file, db, config, skip_invalid, rejects)
+
+
+@import_app.command("purchases")
+def import_purchases(
+    file: FileArgument,
+    db: DbOption = None,
+    config: ConfigOption = None,
+    skip_invalid: SkipOption = False,
+    rejects: RejectsOption = None,
+) -> None:
+    """Record purchases; a purchase_id already imported is left alone."""
+    _import(ImportKind.PURCHASES, file, db, config, skip_invalid, rejects)
+
+
+@import_app.command("interactions")
+def import_interactions(
+    file: FileArgument,
+    db: DbOption = None,
+    config: ConfigOption = None,
+    skip_invalid: SkipOption = False,
+    rejects: RejectsOption = None,
+) -> None:
+    """Record calls, visits, emails and other contacts."""
+    _import(ImportKind.INTERACTIONS, file, db, config, skip_invalid, rejects)
+
+
+# ---------------------------------------------------------------------------- planning
+
+
+@app.command()
+def plan(
+    db: DbOption = None,
+    config: ConfigOption = None,
+    as_of: AsOfOption = None,
+    horizon: Annotated[
+        int | None, typer.Option("--horizon", min=0, help="Days ahead (default: config, 7).")
+    ] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Write nothing; show what.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Run the rules: create the tasks due by as-of + horizon, and print the report."""
+    with _rapport(db, config) as crm:
+        report = crm.plan(_day(as_of), horizon_days=horizon, dry_run=dry_run)
+    if as_json:
+        out.print_json(report.model_dump_json())
+    else:
+        _print_plan(report)
+    for problem in report.render_errors:
+        err.print(f"warning: message not written: {problem}", markup=False)
+
+
+def _print_columns(rows: list[tuple[str, ...]]) -> None:
+    """Plain aligned columns: stable for scripts, readable for people."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        line = "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+        out.print(line.rstrip(), markup=False)
+
+
+def _print_plan(report: PlanReport) -> None:
+    mode = " (dry run: nothing written)" if report.dry_run else ""
+    out.print(
+        f"plan for {report.as_of.isoformat()}, horizon {report.horizon_days} days{mode}",
+        markup=False,
+    )
+    header = ("rule", "created", "already", "late", "missed", "moved", "skipped")
+    rows = [
+        (
+            name,
+            str(r.created),
+            str(r.already_planned),
+            str(r.late),
+            str(r.missed),
+            str(r.moved_by_caps),
+            ", ".join(f"{k} {v}" for k, v in r.skipped.items()) or "-",
+        )
+        for name, r in report.rules.items()
+    ]
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        out.print(
+            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip(),
+            markup=False,
+        )
+    out.print(
+        f"expired {report.expired}, cancelled {report.cancelled}, messages written "
+        f"{report.rendered}, {report.duration_seconds:.2f} s",
+        markup=False,
+    )
+    if report.dry_run:
+        for task in report.tasks:
+            out.print(
+                f"would create {task.occasion_key}: {task.kind.value} via {task.channel.value} "
+                f"due {task.due_on.isoformat()}{' (late)' if task.late else ''}"
+                f"{' MISSED' if task.status is TaskStatus.MISSED else ''}",
+                markup=False,
+            )
+
+
+@app.command()
+def outreach(
+    db: DbOption = None,
+    config: ConfigOption = None,
+    as_of: AsOfOption = None,
+    kind: Annotated[
+        list[TaskKind] | None, typer.Option("--kind", help="Only this kind (repeatable).")
+    ] = None,
+    owner: Annotated[str | None, typer.Option("--owner", help="Only this staff member.")] = None,
+    rule: Annotated[
+        list[str] | None, typer.Option("--rule", help="Only this rule (repeatable).")
+    ] = None,
+    status: Annotated[
+        list[TaskStatus] | None,
+        typer.Option("--status", help="Only this status (repeatable; default planned, snoozed)."),
+    ] = None,
+    format: Annotated[
+        str, typer.Option("--format", help="csv, json, html (call sheet) or ics (calls).")
+    ] = "csv",
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Write to this file (default: stdout).")
+    ] = None,
+) -> None:
+    """The tasks due on or before as-of (late ones included), for staff or another system."""
+    if format not in FORMATS:
+        err.print(
+            f"error: --format must be one of {', '.join(FORMATS)}, not {format!r}", markup=False
+        )
+        raise typer.Exit(2)
+    with _rapport(db, config) as crm, _output(output) as handle:
+        count = crm.write_outreach(
+            handle,
+            format,
+            _day(as_of),
+            kinds=kind or (),
+            owner=owner,
+            rules=rule or (),
+            statuses=status or (TaskStatus.PLANNED, TaskStatus.SNOOZED),
+        )
+    if output is not None:
+        err.print(f"{count} tasks written to {output}", markup=False)
+
+
+# ---------------------------------------------------------------------------- task lifecycle
+
+
+@app.command()
+def done(
+    task: TaskArgument,
+    db: DbOption = None,
+    config: ConfigOption = None,
+    outcome: Annotated[str | None, typer.Option("--outcome", help="What came of it.")] = None,
+) -> None:
+    """Mark a task done (records the contact)."""
+    with _rapport(db, config) as crm:
+        result = crm.complete_task(task, outcome=outcome)
+    out.print(f"task {result.id} done", markup=False)
+
+
+@app.command()
+def skip(
+    task: TaskArgument,
+    reason: Annotated[str, typer.Option("--reason", help="Why it will not be done.")],
+    db: DbOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Decide not to do a task."""
+    with _rapport(db, config) as crm:
+        result = crm.skip_task(task, reason=reason)
+    out.print(f"task {result.id} skipped", markup=False)
+
+
+@app.command()
+def snooze(
+    task: TaskArgument,
+    until: Annotated[
+        dt.datetime, typer.Option("--until", formats=["%Y-%m-%d"], help="The new day (YYYY-MM-DD).")
+    ],
+    db: DbOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Put a task off to a later day inside its window."""
+    with _rapport(db, config) as crm:
+        result = crm.snooze_task(task, until=until.date())
+    out.print(f"task {result.id} snoozed until {result.due_on.isoformat()}", markup=False)
+
+
+# ---------------------------------------------------------------------------- customers
 
 
 @customer_app.command("show")
 def customer_show(
     external_id: Annotated[str, typer.Argument(help="The customer's external id.")],
     db: DbOption = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Show a customer's profile: details, interests, family, recent history."""
-    with _failures_exit_1(), Rapport.from_url(resolve_database_url(db)) as rapport:
-        profile = rapport.get_profile(external_id)
+    with _rapport(db, config) as crm:
+        profile = crm.get_profile(external_id)
     if as_json:
         out.print_json(profile.model_dump_json())
     else:
         _print_profile(profile)
+
+
+@customer_app.command("export")
+def customer_export(
+    external_id: Annotated[str, typer.Argument(help="The customer's external id.")],
+    db: DbOption = None,
+    config: ConfigOption = None,
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Write to this file.")
+    ] = None,
+) -> None:
+    """Every row about the customer as one JSON document (data access and portability)."""
+    with _rapport(db, config) as crm:
+        document = crm.export_customer(external_id)
+    with _output(output) as handle:
+        json.dump(document, handle, ensure_ascii=False, indent=2, default=_json_value)
+        handle.write("\n")
+
+
+def _json_value(value: object) -> str:
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    return str(value)
+
+
+@customer_app.command("erase")
+def customer_erase(
+    external_id: Annotated[str, typer.Argument(help="The customer's external id.")],
+    db: DbOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Erase the customer's personal data (keeps anonymous totals); safe to repeat."""
+    with _rapport(db, config) as crm:
+        erased = crm.erase_customer(external_id)
+    out.print(
+        f"customer {external_id} {'erased' if erased else 'was already erased'}", markup=False
+    )
+
+
+# ---------------------------------------------------------------------------- templates, report
 
 
 @templates_app.command("check")
@@ -130,6 +486,54 @@ def templates_check(config: ConfigOption = None) -> None:
 
 
 @app.command()
+def report(
+    db: DbOption = None,
+    config: ConfigOption = None,
+    start: Annotated[
+        dt.datetime | None,
+        typer.Option("--from", formats=["%Y-%m-%d"], help="First due day (default: 30 days ago)."),
+    ] = None,
+    end: Annotated[
+        dt.datetime | None,
+        typer.Option("--to", formats=["%Y-%m-%d"], help="Last due day (default: today)."),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Tasks due in a date range: planned, done, late and missed, per rule."""
+    with _rapport(db, config) as crm:
+        last = _day(end) or crm.today()
+        first = _day(start) or last - dt.timedelta(days=30)
+        if first > last:
+            err.print("error: --from is after --to", markup=False)
+            raise typer.Exit(2)
+        result = crm.report(first, last)
+    if as_json:
+        out.print_json(result.model_dump_json())
+        return
+    out.print(f"tasks due {first.isoformat()} to {last.isoformat()}", markup=False)
+    header = ("rule", "tasks", "planned", "done", "late", "missed", "expired", "on time")
+    rows = [
+        (
+            name,
+            *(
+                str(getattr(m, f))
+                for f in ("tasks", "planned", "done", "late", "missed", "expired")
+            ),
+            f"{m.on_time_rate:.0%}" if m.on_time_rate is not None else "-",
+        )
+        for name, m in [*result.rules.items(), ("total", result.total)]
+    ]
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        out.print(
+            "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip(), markup=False
+        )
+
+
+# ---------------------------------------------------------------------------- demo
+
+
+@app.command()
 def demo(
     db: Annotated[
         str | None,
@@ -138,48 +542,61 @@ def demo(
     customers: Annotated[int, typer.Option(min=1, help="How many customers.")] = 600,
     seed: Annotated[int, typer.Option(help="Seed; the same seed gives the same data.")] = 7,
 ) -> None:
-    """Build a demo database of realistic customers and show what rapport knows."""
+    """Build a demo customer base, plan today's outreach, and write the call sheet."""
+    folder = Path(tempfile.mkdtemp(prefix="rapport-demo-"))
     if db is None:
-        folder = Path(tempfile.mkdtemp(prefix="rapport-demo-"))
         db = f"sqlite:///{folder / 'rapport-demo.db'}"
-    as_of = today()
-    with _failures_exit_1(), Rapport.from_url(db, currency="EUR") as rapport:
-        rapport.migrate()
+    settings = Settings.model_validate(
+        {
+            "business": {
+                "name": "Harbour Books",
+                "timezone": "Europe/Helsinki",
+                "country": "FI",
+                "signature": "Maria and the Harbour Books team",
+            },
+            "rules": {"thank_you_note": {"min_amount": 300}},
+        }
+    )
+    with _failures_exit_1(), Rapport.from_url(db, settings=settings) as crm:
+        crm.migrate()
+        as_of = crm.today()
         people = list(demo_customers(customers, seed=seed, as_of=as_of))
-        ids = [person["external_id"] for person in people]
-        _in_batches("Customers", people, rapport.upsert_customers)
+        _in_batches("Customers", people, crm.upsert_customers)
         purchases = list(demo_purchases(people, seed=seed, as_of=as_of, currency="EUR"))
-        _in_batches("Purchases", purchases, rapport.record_purchases)
-        contacts = list(demo_interactions(ids, seed=seed, as_of=as_of))
-        _in_batches("Interactions", contacts, rapport.record_interactions)
-        top = rapport.find_customers(order_by="spend_365d", limit=10)
-        vip = rapport.get_profile(top[0].external_id) if top else None
+        _in_batches("Purchases", purchases, crm.record_purchases)
+        contacts = list(
+            demo_interactions([p["external_id"] for p in people], seed=seed, as_of=as_of)
+        )
+        _in_batches("Interactions", contacts, crm.record_interactions)
+        result = crm.plan(as_of)
+        rows = crm.outreach(as_of)
+        sheet = folder / "call-sheet.html"
+        with sheet.open("w", encoding="utf-8") as handle:
+            crm.write_outreach(handle, "html", as_of)
 
     out.print(
         f"Demo database: {_safe(db)}\n"
-        f"{len(people)} customers, {len(purchases)} purchases, "
-        f"{len(contacts)} interactions (as of {as_of.isoformat()}, seed {seed})\n"
-    )
-    table = Table(title="Top customers by spend in the last 365 days")
-    for column in ("customer", "name", "language", "owner", "spend 365 d", "purchases"):
-        table.add_column(column)
-    for c in top:
-        table.add_row(
-            c.external_id,
-            f"{c.first_name} {c.last_name}",
-            c.language or "",
-            c.owner or "",
-            f"{c.spend_365d:.2f}",
-            str(c.purchase_count),
-        )
-    out.print(table)
-    if vip is not None:
-        out.print()
-        _print_profile(vip)
-    out.print(
-        f"\nLook up any customer: rapport customer show {ids[0]} --db {_safe(db)}",
+        f"{len(people)} customers, {len(purchases)} purchases, {len(contacts)} interactions "
+        f"(seed {seed})\n",
         markup=False,
     )
+    _print_plan(result)
+    table = Table(title=f"Outreach due by {as_of.isoformat()} (first 10 of {len(rows)})")
+    for column in ("task", "due", "kind", "customer", "owner", "reason"):
+        table.add_column(column)
+    for row in rows[:10]:
+        table.add_row(
+            str(row.task_id),
+            row.due_on.isoformat() + (" late" if row.late else ""),
+            row.kind.value,
+            row.customer_name,
+            row.owner or "",
+            row.reason,
+        )
+    out.print()
+    out.print(table)
+    out.print(f"\nCall sheet: {sheet}", markup=False)
+    out.print(f"Try: rapport outreach --db {_safe(db)} --format csv", markup=False)
 
 
 def _in_batches(
@@ -234,15 +651,6 @@ def _print_profile(profile: CustomerProfile) -> None:
             f"{purchase.amount:.2f} {purchase.currency} ({purchase.status.value})",
             markup=False,
         )
-
-
-def _day(moment: dt.datetime | None) -> str | None:
-    return moment.date().isoformat() if moment else None
-
-
-def _safe(url: str) -> str:
-    """The URL without its password, for printing."""
-    return make_url(url).render_as_string(hide_password=True)
 
 
 def main() -> None:

@@ -61,6 +61,13 @@ class PlannerSettings(_Section):
     render_messages: bool = True
 
 
+class OutreachSettings(_Section):
+    """How outreach lists are exported: when calls go in the calendar, and for how long."""
+
+    call_hour: Annotated[int, Field(ge=0, le=23)] = 10
+    call_minutes: Annotated[int, Field(ge=5, le=240)] = 15
+
+
 class CapsSettings(_Section):
     """At most ``max_touches`` outbound tasks per customer in any ``per_days`` days."""
 
@@ -154,6 +161,7 @@ class Settings(BaseModel):
     business: BusinessSettings = BusinessSettings()
     planner: PlannerSettings = PlannerSettings()
     caps: CapsSettings = CapsSettings()
+    outreach: OutreachSettings = OutreachSettings()
     consent: ConsentDefaults = ConsentDefaults()
     rules: RulesSettings = RulesSettings()
 

@@ -253,6 +253,7 @@ class CustomerOut(_Output):
     last_contact_at: dt.datetime | None
     created_at: dt.datetime
     updated_at: dt.datetime
+    erased_at: dt.datetime | None = None
 
     @property
     def display_name(self) -> str:

@@ -141,6 +141,7 @@ class Customer(Base):
 
     created_at: Mapped[dt.datetime]
     updated_at: Mapped[dt.datetime]
+    erased_at: Mapped[dt.datetime | None]
 
     tags: Mapped[list[CustomerTag]] = relationship(
         cascade="all, delete-orphan", passive_deletes=True, order_by="CustomerTag.tag"

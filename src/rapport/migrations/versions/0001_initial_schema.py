@@ -128,6 +128,7 @@ def upgrade() -> None:
         sa.Column("last_contact_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("erased_at", sa.DateTime(timezone=True), nullable=True),
         sa.CheckConstraint(
             "check_in_every_days IS NULL OR check_in_every_days > 0",
             name=op.f("ck_rapport_customer_check_in_positive"),

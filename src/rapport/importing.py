@@ -1,0 +1,473 @@
+"""Import customers, purchases and interactions from CSV or JSONL files.
+
+Files are streamed: rows are read, validated and written a batch at a time inside one
+transaction, so a file of any size needs little memory. By default one bad row means
+nothing is written (the caller rolls back); every bad row is reported as
+``line N: field: reason``. With ``skip_invalid`` the good rows are kept and the bad ones
+are written to a rejects file with their reasons. Importing the same file again changes
+nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import json
+import zoneinfo
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, TextIO
+
+import pydantic
+from sqlalchemy.orm import Session
+
+from rapport._errors import RapportError, field_problems
+from rapport.config import Settings
+from rapport.models.schemas import CustomerIn, InteractionIn, PurchaseIn
+from rapport.store import Store
+
+BATCH = 1000
+LIST_SEPARATOR = ";"
+
+
+class ImportKind(StrEnum):
+    """What a file holds."""
+
+    CUSTOMERS = "customers"
+    PURCHASES = "purchases"
+    INTERACTIONS = "interactions"
+
+
+#: The CSV columns of each kind (SPEC section 7); JSONL rows use the same names.
+COLUMNS: Mapping[ImportKind, tuple[str, ...]] = {
+    ImportKind.CUSTOMERS: (
+        "external_id",
+        "first_name",
+        "last_name",
+        "preferred_name",
+        "email",
+        "phone",
+        "address_line1",
+        "address_line2",
+        "postal_code",
+        "city",
+        "country",
+        "language",
+        "timezone",
+        "birthday",
+        "customer_since",
+        "tags",
+        "interests",
+        "owner",
+        "consent_email",
+        "consent_sms",
+        "consent_phone",
+        "consent_mail",
+        "do_not_contact",
+        "check_in_every_days",
+    ),
+    ImportKind.PURCHASES: (
+        "purchase_id",
+        "customer_id",
+        "occurred_at",
+        "amount",
+        "currency",
+        "description",
+        "category",
+        "status",
+    ),
+    ImportKind.INTERACTIONS: (
+        "customer_id",
+        "occurred_at",
+        "kind",
+        "direction",
+        "summary",
+        "staff",
+    ),
+}
+#: Columns accepted besides the SPEC ones.
+OPTIONAL_COLUMNS: Mapping[ImportKind, tuple[str, ...]] = {
+    ImportKind.CUSTOMERS: ("notes", "status", "family", "important_dates"),
+    ImportKind.PURCHASES: (),
+    ImportKind.INTERACTIONS: ("interaction_id",),
+}
+REQUIRED: Mapping[ImportKind, tuple[str, ...]] = {
+    ImportKind.CUSTOMERS: ("external_id",),
+    ImportKind.PURCHASES: ("customer_id", "occurred_at", "amount"),
+    ImportKind.INTERACTIONS: ("customer_id", "occurred_at", "kind", "direction"),
+}
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    """One rejected row: where it was, what it held, and why it was rejected."""
+
+    line: int
+    field: str
+    reason: str
+    raw: Mapping[str, Any]
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.field}: {self.reason}"
+
+
+@dataclass
+class ImportResult:
+    """What an import did."""
+
+    kind: ImportKind
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    problems: list[RowProblem] = field(default_factory=list)
+
+
+class ImportFileError(RapportError, ValueError):
+    """The file cannot be read as a whole (encoding, header): nothing was imported."""
+
+
+def import_file(
+    session: Session,
+    kind: ImportKind | str,
+    path: Path,
+    *,
+    settings: Settings,
+    now: dt.datetime,
+    skip_invalid: bool = False,
+    rejects: Path | None = None,
+    on_problem: Callable[[RowProblem], None] | None = None,
+    on_progress: Callable[[int], None] | None = None,
+) -> ImportResult:
+    """Validate and write every row of ``path`` in ``session`` (which the caller commits).
+
+    Without ``skip_invalid`` a result with problems means the caller must roll back.
+    ``on_problem`` sees each bad row as it is found (for streaming reports);
+    ``on_progress`` the number of rows read so far.
+    """
+    kind = ImportKind(kind)
+    result = ImportResult(kind)
+    store = Store(session, currency=settings.business.currency)
+    zone = zoneinfo.ZoneInfo(settings.business.timezone)
+    reject_writer = _RejectWriter(rejects, kind) if rejects is not None else None
+    batch: list[tuple[int, Mapping[str, Any], pydantic.BaseModel]] = []
+
+    def report(line: int, raw: Mapping[str, Any], problems: list[tuple[str, str]]) -> None:
+        result.rejected += 1
+        for name, reason in problems:
+            problem = RowProblem(line, name, reason, raw)
+            if len(result.problems) < 10_000:
+                result.problems.append(problem)
+            if on_problem is not None:
+                on_problem(problem)
+        if reject_writer is not None:
+            reject_writer.write(line, raw, problems)
+
+    def flush() -> None:
+        if batch:
+            _write_batch(store, kind, batch, result, report, now)
+            batch.clear()
+
+    try:
+        for line, raw in _rows(path, kind):
+            result.rows += 1
+            try:
+                model = _validate(kind, raw, zone)
+            except _RowInvalid as invalid:
+                report(line, raw, invalid.problems)
+            else:
+                batch.append((line, raw, model))
+            if len(batch) >= BATCH:
+                flush()
+            if on_progress is not None and result.rows % 500 == 0:
+                on_progress(result.rows)
+        flush()
+    finally:
+        if reject_writer is not None:
+            reject_writer.close()
+    if on_progress is not None:
+        on_progress(result.rows)
+    if result.rejected and not skip_invalid:
+        result.created = result.updated = result.unchanged = 0
+    return result
+
+
+# ---------------------------------------------------------------------------- reading
+
+
+def _rows(path: Path, kind: ImportKind) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, row) pairs, streamed; the format follows the file's extension."""
+    if path.suffix.lower() in {".jsonl", ".ndjson"}:
+        yield from _jsonl_rows(path, kind)
+    else:
+        yield from _csv_rows(path, kind)
+
+
+def _open(path: Path) -> TextIO:
+    try:
+        # utf-8-sig: a byte order mark from a spreadsheet is not part of the first column.
+        return path.open(encoding="utf-8-sig", newline="")
+    except FileNotFoundError:
+        raise ImportFileError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise ImportFileError(f"{path}: is a folder, not a file") from None
+
+
+def _csv_rows(path: Path, kind: ImportKind) -> Iterator[tuple[int, dict[str, Any]]]:
+    with _open(path) as handle:
+        reader = csv.reader(handle)
+        try:
+            header = next(reader, None)
+            if header is None:
+                raise ImportFileError(f"{path}: the file is empty; it needs a header")
+            names = [name.strip() for name in header]
+            _check_header(path, kind, names)
+            last_line = reader.line_num
+            for values in reader:
+                line = last_line + 1
+                last_line = reader.line_num
+                if not any(value.strip() for value in values):
+                    continue
+                if len(values) != len(names):
+                    uneven: dict[str, Any] = dict(zip(names, values, strict=False))
+                    uneven["__columns__"] = len(values)
+                    yield line, uneven
+                    continue
+                yield line, dict(zip(names, values, strict=True))
+        except UnicodeDecodeError as error:
+            raise ImportFileError(
+                f"{path}: line {reader.line_num + 1}: not UTF-8 text ({error.reason})"
+            ) from None
+        except csv.Error as error:
+            raise ImportFileError(
+                f"{path}: line {reader.line_num}: not valid CSV ({error})"
+            ) from None
+
+
+def _jsonl_rows(path: Path, kind: ImportKind) -> Iterator[tuple[int, dict[str, Any]]]:
+    allowed = {*COLUMNS[kind], *OPTIONAL_COLUMNS[kind]}
+    with _open(path) as handle:
+        line = 0
+        try:
+            for line, text in enumerate(handle, start=1):
+                if not text.strip():
+                    continue
+                try:
+                    value = json.loads(text)
+                except ValueError as error:
+                    yield line, {"__error__": f"not valid JSON ({error})"}
+                    continue
+                if not isinstance(value, dict):
+                    yield line, {"__error__": "each line must be one JSON object"}
+                    continue
+                unknown = sorted(set(value) - allowed)
+                if unknown:
+                    yield line, {**value, "__error__": f"unknown field {unknown[0]!r}"}
+                    continue
+                yield line, value
+        except UnicodeDecodeError as error:
+            raise ImportFileError(
+                f"{path}: line {line + 1}: not UTF-8 text ({error.reason})"
+            ) from None
+
+
+def _check_header(path: Path, kind: ImportKind, names: list[str]) -> None:
+    allowed = {*COLUMNS[kind], *OPTIONAL_COLUMNS[kind]}
+    unknown = [name for name in names if name not in allowed]
+    missing = [name for name in REQUIRED[kind] if name not in names]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    problems = []
+    if unknown:
+        problems.append(f"unknown column {unknown[0]!r}")
+    if missing:
+        problems.append(f"missing column {missing[0]!r}")
+    if repeated:
+        problems.append(f"column {repeated[0]!r} appears twice")
+    if problems:
+        expected = ", ".join(COLUMNS[kind])
+        raise ImportFileError(
+            f"{path}: line 1: {'; '.join(problems)} (the {kind} columns are: {expected})"
+        )
+
+
+# ---------------------------------------------------------------------------- validation
+
+
+class _RowInvalid(Exception):
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        self.problems = problems
+
+
+_TRUE = {"true", "yes", "y", "1", "x"}
+_FALSE = {"false", "no", "n", "0"}
+
+
+def _flag(value: Any) -> Any:
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if not text:
+            return None
+        if text in _TRUE:
+            return True
+        if text in _FALSE:
+            return False
+    return value
+
+
+def _list(value: Any) -> Any:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(LIST_SEPARATOR) if part.strip()]
+    return value
+
+
+def _timestamp(value: Any, zone: zoneinfo.ZoneInfo) -> Any:
+    """ISO timestamps; a date or a time without offset is read in the business timezone."""
+    if not isinstance(value, str) or not value.strip():
+        return value
+    text = value.strip()
+    try:
+        moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return text
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=zone)
+    return moment
+
+
+#: Customer columns an empty cell leaves alone; other empty cells clear the field, as a
+#: blank does in the host app's own export.
+_KEEP_WHEN_EMPTY = frozenset(
+    {"consent_email", "consent_sms", "consent_phone", "consent_mail", "do_not_contact", "status"}
+)
+
+
+def _customer_data(raw: Mapping[str, Any]) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    for name, value in raw.items():
+        empty = isinstance(value, str) and not value.strip()
+        if empty and name in _KEEP_WHEN_EMPTY:
+            continue
+        if name in {"tags", "interests"}:
+            data[name] = _list(value) if value is not None else []
+        elif empty:
+            data[name] = None
+        elif name == "do_not_contact":
+            data[name] = _flag(value)
+        elif name.startswith("consent_") and isinstance(value, str):
+            data[name] = value.strip().lower()
+        else:
+            data[name] = value
+    data.setdefault("consent_source", "import")
+    return data
+
+
+def _history_data(
+    kind: ImportKind, raw: Mapping[str, Any], zone: zoneinfo.ZoneInfo
+) -> dict[str, Any]:
+    data = {
+        name: value
+        for name, value in raw.items()
+        if not (isinstance(value, str) and not value.strip() and name not in REQUIRED[kind])
+    }
+    for id_column in ("purchase_id", "interaction_id"):
+        if id_column in data:
+            data["external_id"] = data.pop(id_column)
+    if "occurred_at" in data:
+        data["occurred_at"] = _timestamp(data["occurred_at"], zone)
+    for name in ("status", "kind", "direction"):
+        if isinstance(data.get(name), str):
+            data[name] = data[name].strip().lower()
+    return data
+
+
+def _validate(kind: ImportKind, raw: Mapping[str, Any], zone: zoneinfo.ZoneInfo) -> Any:
+    if "__error__" in raw:
+        raise _RowInvalid([("(row)", str(raw["__error__"]))])
+    if "__columns__" in raw:
+        raise _RowInvalid(
+            [("(row)", f"has {raw['__columns__']} values, but the header has a different number")]
+        )
+    models: dict[ImportKind, type[pydantic.BaseModel]] = {
+        ImportKind.CUSTOMERS: CustomerIn,
+        ImportKind.PURCHASES: PurchaseIn,
+        ImportKind.INTERACTIONS: InteractionIn,
+    }
+    model = models[kind]
+    data = _customer_data(raw) if kind is ImportKind.CUSTOMERS else _history_data(kind, raw, zone)
+    try:
+        valid = model.model_validate(data)
+    except pydantic.ValidationError as error:
+        raise _RowInvalid([(p.field, p.reason) for p in field_problems(error)]) from None
+    if isinstance(valid, InteractionIn) and valid.external_id is None:
+        # Without an id, the row's own content identifies it: importing twice adds nothing.
+        digest = hashlib.sha256(
+            json.dumps(valid.model_dump(mode="json"), sort_keys=True).encode()
+        ).hexdigest()[:32]
+        valid = valid.model_copy(update={"external_id": f"import:{digest}"})
+    return valid
+
+
+# ---------------------------------------------------------------------------- writing
+
+
+def _write_batch(
+    store: Store,
+    kind: ImportKind,
+    batch: list[tuple[int, Mapping[str, Any], Any]],
+    result: ImportResult,
+    report: Callable[[int, Mapping[str, Any], list[tuple[str, str]]], None],
+    now: dt.datetime,
+) -> None:
+    if kind is ImportKind.CUSTOMERS:
+        summary = store.upsert_customers([model for _, _, model in batch], now)
+    else:
+        known = store.customer_ids(model.customer_id for _, _, model in batch)
+        good = []
+        for line, raw, model in batch:
+            if model.customer_id in known:
+                good.append(model)
+            else:
+                reason = (
+                    f"no customer with external_id {model.customer_id!r}; "
+                    "import the customers first"
+                )
+                report(line, raw, [("customer_id", reason)])
+        if not good:
+            return
+        if kind is ImportKind.PURCHASES:
+            summary = store.record_purchases(good, now)
+        else:
+            summary = store.record_interactions(good, now)
+    result.created += summary.created
+    result.updated += summary.updated
+    result.unchanged += summary.unchanged
+
+
+class _RejectWriter:
+    """The rejected rows, as CSV with the original columns and a ``reason`` column."""
+
+    def __init__(self, path: Path, kind: ImportKind) -> None:
+        self._handle = path.open("w", encoding="utf-8", newline="")
+        self._columns = [*COLUMNS[kind], *OPTIONAL_COLUMNS[kind]]
+        self._writer = csv.writer(self._handle)
+        self._writer.writerow(["line", *self._columns, "reason"])
+
+    def write(self, line: int, raw: Mapping[str, Any], problems: list[tuple[str, str]]) -> None:
+        values = [_cell(raw.get(column)) for column in self._columns]
+        reason = "; ".join(f"{name}: {why}" for name, why in problems)
+        self._writer.writerow([line, *values, reason])
+
+    def close(self) -> None:
+        self._handle.close()
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
