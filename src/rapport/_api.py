@@ -369,6 +369,11 @@ class Rapport:
             self._reconcile(store, [p.customer_id for p in valid])
             return summary
 
+    def get_purchase(self, purchase_external_id: str) -> PurchaseOut:
+        """One purchase, by the host app's purchase id."""
+        with self._store() as store:
+            return store.get_purchase(purchase_external_id)
+
     def refund_purchase(
         self, purchase_external_id: str, *, at: dt.datetime | None = None
     ) -> PurchaseOut:

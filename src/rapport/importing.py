@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 import pydantic
 from sqlalchemy.orm import Session
@@ -207,72 +207,70 @@ def _rows(path: Path, kind: ImportKind) -> Iterator[tuple[int, dict[str, Any]]]:
         yield from _csv_rows(path, kind)
 
 
-def _open(path: Path) -> TextIO:
+def _lines(path: Path) -> Iterator[str]:
+    """The file's lines as text, decoded one physical line at a time so that a byte that
+    is not UTF-8 is reported with its line number. A byte order mark (as spreadsheets
+    write) is not part of the first column."""
     try:
-        # utf-8-sig: a byte order mark from a spreadsheet is not part of the first column.
-        return path.open(encoding="utf-8-sig", newline="")
+        handle = path.open("rb")
     except FileNotFoundError:
         raise ImportFileError(f"{path}: no such file") from None
     except IsADirectoryError:
         raise ImportFileError(f"{path}: is a folder, not a file") from None
+    with handle:
+        for number, raw in enumerate(handle, start=1):
+            try:
+                text = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+            except UnicodeDecodeError as error:
+                raise ImportFileError(
+                    f"{path}: line {number}: not UTF-8 text ({error.reason}); "
+                    "save the file as UTF-8"
+                ) from None
+            yield text
 
 
 def _csv_rows(path: Path, kind: ImportKind) -> Iterator[tuple[int, dict[str, Any]]]:
-    with _open(path) as handle:
-        reader = csv.reader(handle)
-        try:
-            header = next(reader, None)
-            if header is None:
-                raise ImportFileError(f"{path}: the file is empty; it needs a header")
-            names = [name.strip() for name in header]
-            _check_header(path, kind, names)
+    reader = csv.reader(_lines(path))
+    try:
+        header = next(reader, None)
+        if header is None:
+            raise ImportFileError(f"{path}: the file is empty; it needs a header")
+        names = [name.strip() for name in header]
+        _check_header(path, kind, names)
+        last_line = reader.line_num
+        for values in reader:
+            line = last_line + 1
             last_line = reader.line_num
-            for values in reader:
-                line = last_line + 1
-                last_line = reader.line_num
-                if not any(value.strip() for value in values):
-                    continue
-                if len(values) != len(names):
-                    uneven: dict[str, Any] = dict(zip(names, values, strict=False))
-                    uneven["__columns__"] = len(values)
-                    yield line, uneven
-                    continue
-                yield line, dict(zip(names, values, strict=True))
-        except UnicodeDecodeError as error:
-            raise ImportFileError(
-                f"{path}: line {reader.line_num + 1}: not UTF-8 text ({error.reason})"
-            ) from None
-        except csv.Error as error:
-            raise ImportFileError(
-                f"{path}: line {reader.line_num}: not valid CSV ({error})"
-            ) from None
+            if not any(value.strip() for value in values):
+                continue
+            if len(values) != len(names):
+                uneven: dict[str, Any] = dict(zip(names, values, strict=False))
+                uneven["__columns__"] = len(values)
+                yield line, uneven
+                continue
+            yield line, dict(zip(names, values, strict=True))
+    except csv.Error as error:
+        raise ImportFileError(f"{path}: line {reader.line_num}: not valid CSV ({error})") from None
 
 
 def _jsonl_rows(path: Path, kind: ImportKind) -> Iterator[tuple[int, dict[str, Any]]]:
     allowed = {*COLUMNS[kind], *OPTIONAL_COLUMNS[kind]}
-    with _open(path) as handle:
-        line = 0
+    for line, text in enumerate(_lines(path), start=1):
+        if not text.strip():
+            continue
         try:
-            for line, text in enumerate(handle, start=1):
-                if not text.strip():
-                    continue
-                try:
-                    value = json.loads(text)
-                except ValueError as error:
-                    yield line, {"__error__": f"not valid JSON ({error})"}
-                    continue
-                if not isinstance(value, dict):
-                    yield line, {"__error__": "each line must be one JSON object"}
-                    continue
-                unknown = sorted(set(value) - allowed)
-                if unknown:
-                    yield line, {**value, "__error__": f"unknown field {unknown[0]!r}"}
-                    continue
-                yield line, value
-        except UnicodeDecodeError as error:
-            raise ImportFileError(
-                f"{path}: line {line + 1}: not UTF-8 text ({error.reason})"
-            ) from None
+            value = json.loads(text)
+        except ValueError as error:
+            yield line, {"__error__": f"not valid JSON ({error})"}
+            continue
+        if not isinstance(value, dict):
+            yield line, {"__error__": "each line must be one JSON object"}
+            continue
+        unknown = sorted(set(value) - allowed)
+        if unknown:
+            yield line, {**value, "__error__": f"unknown field {unknown[0]!r}"}
+            continue
+        yield line, value
 
 
 def _check_header(path: Path, kind: ImportKind, names: list[str]) -> None:
