@@ -1,0 +1,220 @@
+"""Outreach lists in four formats: CSV (safe in spreadsheets), JSON, a printable HTML call
+sheet, and an ICS calendar of calls with stable UIDs."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+from html.parser import HTMLParser
+from pathlib import Path
+
+import icalendar
+import pytest
+from sqlalchemy import Engine
+
+from rapport import Rapport, parse_settings
+from rapport.exports import CSV_COLUMNS
+from rapport.exports.csv_list import safe_cell
+from tests.conftest import FixedClock
+
+DATA = Path(__file__).with_name("data")
+AS_OF = dt.date(2026, 11, 23)
+
+
+@pytest.fixture
+def shop(rapport: Rapport, engine: Engine, clock: FixedClock) -> Rapport:
+    clock.now = dt.datetime(2026, 11, 23, 7, tzinfo=dt.UTC)
+    settings = parse_settings(
+        {
+            "business": {"name": "Harbour Books", "timezone": "Europe/Helsinki", "country": "FI"},
+            "outreach": {"call_hour": 11, "call_minutes": 20},
+        }
+    )
+    crm = Rapport(engine, settings=settings, clock=clock)
+    crm.import_file("customers", DATA / "customers.csv")
+    crm.import_file("purchases", DATA / "purchases.csv", skip_invalid=True)
+    crm.import_file("interactions", DATA / "interactions.csv")
+    crm.upsert_customer(
+        {
+            "external_id": "C-4",
+            "first_name": "Noah",
+            "last_name": "Berg",
+            "phone": "+46 70 555 0101",
+            "language": "sv",
+            "tags": ["vip"],
+            "owner": "Erik",
+        }
+    )
+    crm.record_interaction(
+        {
+            "customer_id": "C-4",
+            "occurred_at": "2026-07-01T10:00:00Z",
+            "kind": "visit",
+            "direction": "inbound",
+        }
+    )
+    crm.plan(AS_OF)
+    return crm
+
+
+def export(crm: Rapport, format: str, **filters: object) -> str:
+    out = io.StringIO()
+    crm.write_outreach(out, format, AS_OF, **filters)  # type: ignore[arg-type]
+    return out.getvalue()
+
+
+def test_the_fixture_plans_cards_notes_and_a_call(shop: Rapport) -> None:
+    kinds = sorted((row.customer_id, row.kind.value) for row in shop.outreach(AS_OF))
+    assert kinds == [
+        ("C-1", "card"),
+        ("C-1", "note"),
+        ("C-2", "card"),
+        ("C-2", "note"),
+        ("C-4", "call"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("value", "cell"),
+    [
+        ("=HYPERLINK(1)", "'=HYPERLINK(1)"),
+        ("+358 40 123", "'+358 40 123"),
+        ("-2", "'-2"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tx", "'\tx"),
+        ("plain", "plain"),
+        (True, "true"),
+        (None, ""),
+        (["a", "b"], "a | b"),
+    ],
+)
+def test_csv_cells_that_a_spreadsheet_would_run_are_escaped(value: object, cell: str) -> None:
+    assert safe_cell(value) == cell
+
+
+def test_csv_has_the_spec_columns_and_one_row_per_task(shop: Rapport) -> None:
+    rows = list(csv.DictReader(io.StringIO(export(shop, "csv"))))
+    assert tuple(rows[0].keys()) == CSV_COLUMNS
+    assert len(rows) == 5
+    note = next(r for r in rows if r["kind"] == "note" and r["customer_id"] == "C-1")
+    assert note["late"] in {"true", "false"}
+    assert note["message"].startswith("Hyvä Aino,")
+    assert " | " in note["talking_points"]
+    assert note["phone"] == "'+358 40 123 4567"  # escaped: a leading + is a formula
+
+
+def test_formula_injection_in_customer_data_is_defused(shop: Rapport) -> None:
+    shop.upsert_customer({"external_id": "C-2", "first_name": "=cmd|' /C calc'!A0"})
+    rows = list(csv.DictReader(io.StringIO(export(shop, "csv"))))
+    names = {r["customer_name"] for r in rows if r["customer_id"] == "C-2"}
+    assert names == {"'=cmd|' /C calc'!A0 Andersson"}
+
+
+def test_json_has_the_same_keys_with_talking_points_as_a_list(shop: Rapport) -> None:
+    data = json.loads(export(shop, "json"))
+    assert len(data) == 5
+    assert all(tuple(item) == CSV_COLUMNS for item in data)
+    call = next(item for item in data if item["kind"] == "call")
+    assert isinstance(call["talking_points"], list)
+    assert call["phone"] == "+46 70 555 0101"  # JSON is data, not a spreadsheet: no escaping
+
+
+def test_filters_by_kind_owner_rule_and_status(shop: Rapport) -> None:
+    assert {r.kind.value for r in shop.outreach(AS_OF, kinds=["call"])} == {"call"}
+    assert {r.owner for r in shop.outreach(AS_OF, owner="Erik")} == {"Erik"}
+    assert {r.rule for r in shop.outreach(AS_OF, rules=["birthday_card"])} == {"birthday_card"}
+    assert shop.outreach(AS_OF, statuses=["done"]) == []
+    first = shop.outreach(AS_OF)[0]
+    shop.complete_task(first.task_id)
+    assert [r.task_id for r in shop.outreach(AS_OF, statuses=["done"])] == [first.task_id]
+
+
+def test_tasks_due_later_are_not_listed_yet(shop: Rapport) -> None:
+    assert shop.outreach(dt.date(2026, 11, 1)) == []
+
+
+class Page(HTMLParser):
+    """Collects what a printed page would show, and anything that would need a network."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stack: list[str] = []
+        self.headings: list[str] = []
+        self.articles = 0
+        self.external: list[str] = []
+        self.style = ""
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.stack.append(tag)
+        if tag == "article":
+            self.articles += 1
+        for name, value in attrs:
+            if name in {"src", "href"} and value and not value.startswith("#"):
+                self.external.append(value)
+        if tag in {"script", "link", "img", "iframe"}:
+            self.external.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        while self.stack and self.stack.pop() != tag:
+            pass
+
+    def handle_data(self, data: str) -> None:
+        if self.stack and self.stack[-1] == "h2":
+            self.headings.append(data.strip())
+        if self.stack and self.stack[-1] == "style":
+            self.style += data
+        self.text.append(data)
+
+
+def test_html_call_sheet_groups_by_owner_and_prints_offline(shop: Rapport) -> None:
+    page = Page()
+    page.feed(export(shop, "html"))
+    page.close()
+    assert page.headings == ["Erik", "Maria"]
+    assert page.articles == 5
+    assert page.external == []
+    assert "@page" in page.style
+    assert "@media print" in page.style
+    text = " ".join(page.text)
+    assert "Check-in call" in text
+    assert "Espresso machine" in text
+    assert "Phone: +46 70 555 0101" in " ".join(text.split())
+
+
+def test_html_escapes_customer_data(shop: Rapport) -> None:
+    shop.upsert_customer({"external_id": "C-2", "first_name": "<script>alert(1)</script>"})
+    html = export(shop, "html")
+    assert "<script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_ics_has_the_calls_at_the_configured_hour_with_stable_uids(shop: Rapport) -> None:
+    first = icalendar.Calendar.from_ical(export(shop, "ics"))
+    events = list(first.walk("VEVENT"))
+    assert len(events) == 1
+    [event] = events
+    start = event.decoded("dtstart")
+    assert (start.hour, start.minute, str(start.tzinfo)) == (11, 0, "Europe/Helsinki")
+    assert event.decoded("dtend") - start == dt.timedelta(minutes=20)
+    assert str(event["summary"]) == "Call Noah Berg (+46 70 555 0101)"
+    again = icalendar.Calendar.from_ical(export(shop, "ics"))
+    assert [str(e["uid"]) for e in again.walk("VEVENT")] == [str(event["uid"])]
+
+
+def test_an_empty_list_is_still_valid_in_every_format(shop: Rapport) -> None:
+    day = dt.date(2026, 1, 1)
+    out = io.StringIO()
+    assert shop.write_outreach(out, "json", day) == 0
+    assert json.loads(out.getvalue()) == []
+    out = io.StringIO()
+    shop.write_outreach(out, "csv", day)
+    assert out.getvalue().strip() == ",".join(CSV_COLUMNS)
+    out = io.StringIO()
+    shop.write_outreach(out, "ics", day)
+    assert list(icalendar.Calendar.from_ical(out.getvalue()).walk("VEVENT")) == []
+    out = io.StringIO()
+    shop.write_outreach(out, "html", day)
+    assert "Nothing is due" in out.getvalue()
