@@ -581,7 +581,8 @@ def demo(
         markup=False,
     )
     _print_plan(result)
-    table = Table(title=f"Outreach due by {as_of.isoformat()} (first 10 of {len(rows)})")
+    shown = f"first 10 of {len(rows)}" if len(rows) > 10 else f"{len(rows)} tasks"
+    table = Table(title=f"Outreach due by {as_of.isoformat()} ({shown})")
     for column in ("task", "due", "kind", "customer", "owner", "reason"):
         table.add_column(column)
     for row in rows[:10]:
