@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from sqlalchemy import Engine, delete, text
 from sqlalchemy.engine import make_url
 
@@ -131,3 +132,10 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     for backend, by_outcome in counts.items():
         summary = ", ".join(f"{n} {outcome}" for outcome, n in sorted(by_outcome.items()))
         terminalreporter.write_line(f"{backend} tests: {summary or 'none ran'}")
+
+
+# CI replays the same generated examples on every run (a failure there is reproducible);
+# local runs explore new ones each time.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")

@@ -212,40 +212,29 @@ RejectsOption = Annotated[
 ]
 
 
-@import_app.command("customers")
-def import_customers(
-    file: FileArgument,
-    db: DbOption = None,
-    config: ConfigOption = None,
-    skip_invalid: SkipOption = False,
-    rejects: RejectsOption = None,
-) -> None:
-    """Create or update customers by external_id."""
-    _import(ImportKind.CUSTOMERS, file, db, config, skip_invalid, rejects)
+_IMPORT_HELP = {
+    ImportKind.CUSTOMERS: "Create or update customers by external_id.",
+    ImportKind.PURCHASES: "Record purchases; a purchase_id already imported is left alone.",
+    ImportKind.INTERACTIONS: "Record calls, visits, emails and other contacts.",
+}
 
 
-@import_app.command("purchases")
-def import_purchases(
-    file: FileArgument,
-    db: DbOption = None,
-    config: ConfigOption = None,
-    skip_invalid: SkipOption = False,
-    rejects: RejectsOption = None,
-) -> None:
-    """Record purchases; a purchase_id already imported is left alone."""
-    _import(ImportKind.PURCHASES, file, db, config, skip_invalid, rejects)
+def _import_command(kind: ImportKind) -> Callable[..., None]:
+    def command(
+        file: FileArgument,
+        db: DbOption = None,
+        config: ConfigOption = None,
+        skip_invalid: SkipOption = False,
+        rejects: RejectsOption = None,
+    ) -> None:
+        _import(kind, file, db, config, skip_invalid, rejects)
+
+    command.__doc__ = _IMPORT_HELP[kind]
+    return command
 
 
-@import_app.command("interactions")
-def import_interactions(
-    file: FileArgument,
-    db: DbOption = None,
-    config: ConfigOption = None,
-    skip_invalid: SkipOption = False,
-    rejects: RejectsOption = None,
-) -> None:
-    """Record calls, visits, emails and other contacts."""
-    _import(ImportKind.INTERACTIONS, file, db, config, skip_invalid, rejects)
+for _kind in ImportKind:
+    import_app.command(_kind.value)(_import_command(_kind))
 
 
 # ---------------------------------------------------------------------------- planning
