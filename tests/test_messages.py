@@ -284,7 +284,9 @@ def test_rendering_ten_thousand_tasks_compiles_each_template_once() -> None:
     used_templates = len(combos) + len(SHIPPED_LANGUAGES) + 1  # + talking points + layout
     assert renderer.compilations == used_templates  # each compiled once, then reused
     assert renderer.lookups >= 10_000
-    assert renderer.lookups - renderer.lookup_hits == renderer.names_resolved < 100
+    # Every name is looked up once (found or not), then answered from the cache.
+    assert renderer.lookups - renderer.lookup_hits == renderer.names_resolved
+    assert renderer.names_resolved <= 2 * len(combos) + len(SHIPPED_LANGUAGES) + 1
 
 
 def test_day_month_leaves_out_the_year() -> None:

@@ -78,6 +78,8 @@ from rapport.models.schemas import (
     PromiseOut,
     PurchaseIn,
     PurchaseOut,
+    SurveyAnswerOut,
+    SurveyIn,
     TaskOut,
 )
 from rapport.models.tables import OutreachTask
@@ -428,13 +430,15 @@ class Rapport:
                 subject=f"case {case_id}",
             )
         with self._store() as store:
-            return store.resolve_case(
+            resolved = store.resolve_case(
                 case_id,
                 at=when,
                 resolution=resolution,
                 on_first_contact=on_first_contact,
                 satisfaction_score=satisfaction_score,
             )
+            self._reconcile(store, [resolved.customer_id])
+            return resolved
 
     def create_promise(self, promise: PromiseIn | Mapping[str, Any]) -> PromiseOut:
         valid = validate(PromiseIn, promise)
@@ -463,14 +467,41 @@ class Rapport:
         due = self._timestamp(new_due_at, "new_due_at")
         when = self._timestamp(at, "at")
         with self._store() as store:
-            return store.renegotiate_promise(promise_id, new_due_at=due, at=when, note=note)
+            renewed = store.renegotiate_promise(promise_id, new_due_at=due, at=when, note=note)
+            self._reconcile(store, [renewed.customer_id])
+            return renewed
 
     def _close_promise(
         self, promise_id: int, status: PromiseStatus, at: dt.datetime | None, note: str | None
     ) -> PromiseOut:
         when = self._timestamp(at, "at")
         with self._store() as store:
-            return store.close_promise(promise_id, status, at=when, note=note)
+            closed = store.close_promise(promise_id, status, at=when, note=note)
+            self._reconcile(store, [closed.customer_id])
+            return closed
+
+    def record_survey(
+        self,
+        score: int,
+        *,
+        comment: str | None = None,
+        task_id: int | None = None,
+        case_id: int | None = None,
+        at: dt.datetime | None = None,
+    ) -> SurveyAnswerOut:
+        """Record a customer's survey answer (1-5) for a task, a case, or both.
+
+        The answer is kept as history; a case also gets it as its satisfaction score, and
+        a survey task still open is marked done.
+        """
+        valid = validate(
+            SurveyIn,
+            {"score": score, "comment": comment, "task_id": task_id, "case_id": case_id},
+            subject="survey answer",
+        )
+        when = self._timestamp(at, "at")
+        with self._store() as store:
+            return store.record_survey(valid, when)
 
     # ------------------------------------------------------------------ consent
 
@@ -580,7 +611,8 @@ class Rapport:
                 raise NotFoundError(f"no outreach task with id {task_id}")
             variables = message_contexts(store.session, [row], self.settings, self.today())
             context = variables[task_id]
-            result = render_task(self.renderer, row, context, context["customer"]["language"])
+            language = None if row.channel is None else context["customer"]["language"]
+            result = render_task(self.renderer, row, context, language)
             return MessagePreview.from_rendered(result)
 
     def get_task(self, task_id: int) -> TaskOut:

@@ -303,7 +303,8 @@ def _print_plan(report: PlanReport) -> None:
     if report.dry_run:
         for task in report.tasks:
             out.print(
-                f"would create {task.occasion_key}: {task.kind.value} via {task.channel.value} "
+                f"would create {task.occasion_key}: {task.kind.value}"
+                f"{f' via {task.channel.value}' if task.channel else ''} "
                 f"due {task.due_on.isoformat()}{' (late)' if task.late else ''}"
                 f"{' MISSED' if task.status is TaskStatus.MISSED else ''}",
                 markup=False,

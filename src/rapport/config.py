@@ -59,6 +59,8 @@ class PlannerSettings(_Section):
     catch_up_days: Annotated[int, Field(ge=0, le=3660)] = 30
     send_hour: Annotated[int, Field(ge=0, le=23)] = 9
     render_messages: bool = True
+    # Nurturing rules that create nothing for a customer while a complaint is open.
+    suppress_during_open_case: list[str] = ["check_in_call", "rhythm_break", "surprise"]
 
 
 class OutreachSettings(_Section):
@@ -126,6 +128,41 @@ class CheckInCallSettings(RuleSettings):
     window_days: Annotated[int, Field(ge=0, le=365)] = 14
 
 
+class PromiseReminderSettings(RuleSettings):
+    channels: Annotated[list[Channel], Field(min_length=1)] = [Channel.PHONE]  # unused: internal
+    priority: Annotated[int, Field(ge=0, le=1000)] = 80
+    lead_days: Annotated[int, Field(ge=0, le=60)] = 1
+
+
+class PromiseDelayNoticeSettings(RuleSettings):
+    channels: Annotated[list[Channel], Field(min_length=1)] = [
+        Channel.EMAIL,
+        Channel.SMS,
+        Channel.PHONE,
+    ]
+    priority: Annotated[int, Field(ge=0, le=1000)] = 90
+    window_days: Annotated[int, Field(ge=0, le=60)] = 7
+
+
+class CaseAcknowledgeSettings(RuleSettings):
+    channels: Annotated[list[Channel], Field(min_length=1)] = [Channel.PHONE, Channel.EMAIL]
+    priority: Annotated[int, Field(ge=0, le=1000)] = 95
+    window_days: Annotated[int, Field(ge=0, le=30)] = 2
+
+
+class CaseFollowUpSettings(RuleSettings):
+    channels: Annotated[list[Channel], Field(min_length=1)] = [Channel.PHONE, Channel.EMAIL]
+    priority: Annotated[int, Field(ge=0, le=1000)] = 85
+    every_days: Annotated[int, Field(ge=1, le=90)] = 3
+
+
+class CaseSurveySettings(RuleSettings):
+    channels: Annotated[list[Channel], Field(min_length=1)] = [Channel.EMAIL, Channel.SMS]
+    priority: Annotated[int, Field(ge=0, le=1000)] = 30
+    delay_days: Annotated[int, Field(ge=0, le=60)] = 2
+    window_days: Annotated[int, Field(ge=0, le=60)] = 14
+
+
 class RulesSettings(BaseModel):
     """``[rules.<name>]`` sections: the built-in rules, plus sections of registered rules.
 
@@ -137,6 +174,11 @@ class RulesSettings(BaseModel):
     birthday_card: BirthdayCardSettings = BirthdayCardSettings()
     thank_you_note: ThankYouNoteSettings = ThankYouNoteSettings()
     check_in_call: CheckInCallSettings = CheckInCallSettings()
+    promise_reminder: PromiseReminderSettings = PromiseReminderSettings()
+    promise_delay_notice: PromiseDelayNoticeSettings = PromiseDelayNoticeSettings()
+    case_acknowledge: CaseAcknowledgeSettings = CaseAcknowledgeSettings()
+    case_follow_up: CaseFollowUpSettings = CaseFollowUpSettings()
+    case_survey: CaseSurveySettings = CaseSurveySettings()
 
     def section(self, name: str) -> Mapping[str, Any] | BaseModel | None:
         """The settings of rule ``name``: a model for built-ins, raw values for others."""

@@ -105,7 +105,7 @@ def occasion_variables(task: OutreachTask) -> dict[str, Any]:
         "late": task.late,
     }
     for key, value in raw.items():
-        if key in {"birthday", "last_contact"} and isinstance(value, str):
+        if (key in {"birthday", "last_contact"} or key.endswith("_on")) and isinstance(value, str):
             occasion[key] = dt.date.fromisoformat(value)
         elif key == "total" and value is not None:
             occasion[key] = Decimal(str(value))
@@ -365,7 +365,8 @@ def render_tasks(
         updates = []
         for task in batch:
             variables = contexts[task.id]
-            language = variables["customer"]["language"]
+            # Reminders are for staff: written in the business language.
+            language = None if task.channel is None else variables["customer"]["language"]
             try:
                 result = render_task(renderer, task, variables, language)
             except TemplateError as error:

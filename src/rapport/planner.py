@@ -24,8 +24,15 @@ from sqlalchemy.orm import Session
 from rapport._errors import ConfigError
 from rapport.config import ConsentDefaults, RuleSettings, Settings, describe
 from rapport.dates import WorkingDays
-from rapport.models.enums import Channel, ConsentState, CustomerStatus, TaskKind, TaskStatus
-from rapport.models.tables import Customer, OutreachTask, PlannerRun
+from rapport.models.enums import (
+    CaseStatus,
+    Channel,
+    ConsentState,
+    CustomerStatus,
+    TaskKind,
+    TaskStatus,
+)
+from rapport.models.tables import Case, Customer, OutreachTask, PlannerRun
 from rapport.rules import BUILTIN_RULES, Occasion, PlanContext, Rule
 from rapport.store import Store, chunked
 
@@ -170,7 +177,7 @@ class PlannedTask(BaseModel):
     rule: str
     occasion_key: str
     kind: TaskKind
-    channel: Channel
+    channel: Channel | None
     due_on: dt.date
     window_end: dt.date
     priority: int
@@ -370,22 +377,32 @@ class Planner:
                 facts[customer_id].task_days.extend(days)
         settings = self.settings
         rows: list[dict[str, Any]] = []
-        to_place: dict[int, list[tuple[Occasion, Channel]]] = defaultdict(list)
+        to_place: dict[int, list[tuple[Occasion, Channel | None]]] = defaultdict(list)
+        suppressed = (
+            _with_open_cases(ctx.session, {o.customer_id for o in fresh})
+            if rule.name in settings.planner.suppress_during_open_case
+            else set()
+        )
         for occasion in fresh:
             customer = facts[occasion.customer_id]
-            reason = skip_reason(customer.reach)
             channel: Channel | None = None
-            if reason is None:
-                channel, reason = choose_channel(
-                    customer.reach, rule.settings.channels, settings.consent
-                )
-            if reason is not None or channel is None:
-                tally.skipped[reason or "no_consent"] += 1
+            if rule.internal:
+                reason = None  # a reminder for staff: nobody is contacted
+            elif occasion.customer_id in suppressed:
+                reason = "open_case"
+            else:
+                reason = skip_reason(customer.reach)
+                if reason is None:
+                    channel, reason = choose_channel(
+                        customer.reach, rule.settings.channels, settings.consent
+                    )
+            if reason is not None:
+                tally.skipped[reason] += 1
                 continue
             if occasion.window_end < ctx.as_of:
                 tally.missed += 1
                 rows.append(self._row(rule, occasion, channel, customer, ctx, now, missed=True))
-            elif rule.service:
+            elif rule.service or rule.internal:
                 rows.append(self._row(rule, occasion, channel, customer, ctx, now))
             else:
                 to_place[occasion.customer_id].append((occasion, channel))
@@ -397,7 +414,7 @@ class Planner:
     def _placed_rows(
         self,
         rule: Rule,
-        items: list[tuple[Occasion, Channel]],
+        items: list[tuple[Occasion, Channel | None]],
         customer: _Customer,
         ctx: PlanContext,
         now: dt.datetime,
@@ -436,7 +453,7 @@ class Planner:
         self,
         rule: Rule,
         occasion: Occasion,
-        channel: Channel,
+        channel: Channel | None,
         customer: _Customer,
         ctx: PlanContext,
         now: dt.datetime,
@@ -449,15 +466,15 @@ class Planner:
         return {
             "customer_id": occasion.customer_id,
             "rule": rule.name,
-            "kind": rule.kinds[channel],
-            "channel": channel.value,
+            "kind": TaskKind.REMINDER if channel is None else rule.kinds[channel],
+            "channel": None if channel is None else channel.value,
             "occasion_key": occasion.occasion_key,
             "due_on": occasion.due_on,
             "window_end": occasion.window_end,
             "priority": occasion.priority,
             "status": TaskStatus.MISSED if missed else TaskStatus.PLANNED,
             "late": is_late and not missed,
-            "assigned_to": customer.owner,
+            "assigned_to": occasion.assigned_to or customer.owner,
             "send_at": send_at(
                 max(occasion.due_on, ctx.as_of),
                 self.settings.planner.send_hour,
@@ -467,7 +484,7 @@ class Planner:
             else None,
             "context": occasion.context,
             "anchor_at": occasion.anchor_at,
-            "service": rule.service,
+            "service": rule.service or rule.internal,
             "created_at": now,
         }
 
@@ -499,7 +516,7 @@ class Planner:
                 rule=rule.name,
                 occasion_key=row["occasion_key"],
                 kind=row["kind"],
-                channel=Channel(row["channel"]),
+                channel=Channel(row["channel"]) if row["channel"] else None,
                 due_on=row["due_on"],
                 window_end=row["window_end"],
                 priority=row["priority"],
@@ -522,6 +539,20 @@ class _Customer:
     owner: str | None
     timezone: str | None
     task_days: list[dt.date]
+
+
+def _with_open_cases(session: Session, ids: Collection[int]) -> set[int]:
+    """The customers among ``ids`` with a complaint still open."""
+    found: set[int] = set()
+    for batch in chunked(sorted(ids)):
+        found.update(
+            session.scalars(
+                select(Case.customer_id).where(
+                    Case.customer_id.in_(batch), Case.status == CaseStatus.OPEN
+                )
+            )
+        )
+    return found
 
 
 def _existing_keys(session: Session, keys: Iterable[str]) -> set[str]:

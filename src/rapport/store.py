@@ -61,6 +61,8 @@ from rapport.models.schemas import (
     PromiseOut,
     PurchaseIn,
     PurchaseOut,
+    SurveyAnswerOut,
+    SurveyIn,
     TaskOut,
 )
 from rapport.models.tables import (
@@ -77,6 +79,7 @@ from rapport.models.tables import (
     OutreachTask,
     Promise,
     Purchase,
+    SurveyAnswer,
 )
 
 #: Rows per statement: well under every driver's bound-parameter limit.
@@ -85,7 +88,7 @@ TRAILING_DAYS = 365
 TRAILING_SPEND_CHECKPOINT = "trailing_spend"
 
 _T = TypeVar("_T")
-_Out = TypeVar("_Out", PurchaseOut, InteractionOut, CaseOut, PromiseOut, TaskOut)
+_Out = TypeVar("_Out", PurchaseOut, InteractionOut, CaseOut, PromiseOut, TaskOut, SurveyAnswerOut)
 
 #: How ``find_customers`` may sort: by external id, or biggest spenders first.
 CustomerOrder = Literal["external_id", "spend_365d", "lifetime_value"]
@@ -1046,6 +1049,41 @@ class Store:
         task.outcome = outcome
         self.session.flush()
         return task, external_id
+
+    def record_survey(self, survey: SurveyIn, at: dt.datetime) -> SurveyAnswerOut:
+        customer_ids: set[int] = set()
+        task = case = None
+        if survey.task_id is not None:
+            task, _ = self._owned(OutreachTask, survey.task_id, "outreach task")
+            customer_ids.add(task.customer_id)
+        if survey.case_id is not None:
+            case, _ = self._owned(Case, survey.case_id, "case")
+            customer_ids.add(case.customer_id)
+        if len(customer_ids) != 1:
+            raise StateError(
+                f"task {survey.task_id} and case {survey.case_id} belong to different customers"
+            )
+        row = SurveyAnswer(
+            customer_id=customer_ids.pop(),
+            task_id=survey.task_id,
+            case_id=survey.case_id,
+            score=survey.score,
+            comment=survey.comment,
+            answered_at=at,
+        )
+        self.session.add(row)
+        if case is not None:
+            case.satisfaction_score = survey.score
+        if task is not None and task.status in (TaskStatus.PLANNED, TaskStatus.SNOOZED):
+            task.status = TaskStatus.DONE
+            task.completed_at = at
+            task.outcome = f"survey answered: {survey.score}/5"
+        self.session.flush()
+        external_id = self.session.scalar(
+            select(Customer.external_id).where(Customer.id == row.customer_id)
+        )
+        assert external_id is not None
+        return owned_out(SurveyAnswerOut, row, external_id)
 
     # ------------------------------------------------------------------ consent
 

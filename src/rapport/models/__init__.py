@@ -32,6 +32,7 @@ from rapport.models.tables import (
     PlannerRun,
     Promise,
     Purchase,
+    SurveyAnswer,
     metadata,
 )
 
@@ -61,6 +62,7 @@ __all__ = [
     "PurchaseStatus",
     "Relation",
     "Severity",
+    "SurveyAnswer",
     "TaskKind",
     "TaskStatus",
     "metadata",

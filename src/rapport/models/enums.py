@@ -121,6 +121,7 @@ class TaskKind(StrEnum):
     SMS = "sms"
     GIFT = "gift"
     SURVEY = "survey"
+    REMINDER = "reminder"  # an internal task for staff, never sent to the customer
 
 
 class TaskStatus(StrEnum):

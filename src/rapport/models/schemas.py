@@ -10,7 +10,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, PositiveInt, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PositiveInt, model_validator
 
 from rapport.dates import PartialDate
 from rapport.models.enums import (
@@ -206,6 +206,21 @@ class ConsentIn(_Input):
     at: Timestamp | None = None
 
 
+class SurveyIn(_Input):
+    """A survey answer: a score from 1 (poor) to 5 (excellent), for a task or a case."""
+
+    score: Annotated[int, Field(ge=1, le=5)]
+    comment: OptionalLongText = None
+    task_id: PositiveInt | None = None
+    case_id: PositiveInt | None = None
+
+    @model_validator(mode="after")
+    def _about_something(self) -> SurveyIn:
+        if self.task_id is None and self.case_id is None:
+            raise ValueError("give the task_id or the case_id the answer is about")
+        return self
+
+
 # --------------------------------------------------------------------------- outputs
 
 
@@ -352,6 +367,18 @@ class PromiseOut(_Output):
     created_at: dt.datetime
     closed_at: dt.datetime | None
     note: str | None
+
+
+class SurveyAnswerOut(_Output):
+    """A recorded survey answer."""
+
+    id: int
+    customer_id: str
+    task_id: int | None
+    case_id: int | None
+    score: int
+    comment: str | None
+    answered_at: dt.datetime
 
 
 class ConsentChangeOut(_Output):

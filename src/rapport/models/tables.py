@@ -407,3 +407,21 @@ class PlannerRun(Base):
     started_at: Mapped[dt.datetime]
     finished_at: Mapped[dt.datetime]
     report: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class SurveyAnswer(Base):
+    """A customer's answer to a survey: a 1-5 score and an optional comment."""
+
+    __tablename__ = "rapport_survey_answer"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(_fk("rapport_customer"), index=True)
+    task_id: Mapped[int | None] = mapped_column(
+        ForeignKey("rapport_outreach_task.id", ondelete="SET NULL")
+    )
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("rapport_case.id", ondelete="SET NULL"))
+    score: Mapped[int] = mapped_column(SmallInteger)
+    comment: Mapped[str | None] = mapped_column(Text)
+    answered_at: Mapped[dt.datetime]
+
+    __table_args__ = (CheckConstraint("score BETWEEN 1 AND 5", name="score_range"),)

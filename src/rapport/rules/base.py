@@ -48,6 +48,7 @@ class Occasion:
     priority: int
     context: dict[str, Any] = field(default_factory=dict)
     anchor_at: dt.datetime | None = None
+    assigned_to: str | None = None  # default: the customer's owner
 
     def __post_init__(self) -> None:
         if self.window_end < self.due_on:
@@ -90,12 +91,14 @@ class Rule(ABC):
 
     ``settings_model`` validates the rule's ``[rules.<name>]`` section (it must extend
     :class:`~rapport.config.RuleSettings`). ``service`` rules (complaints, promises) are
-    never capped. ``kinds`` says what staff do on each channel.
+    never capped. ``internal`` rules make reminders for staff: no channel, no consent
+    needed, never sent to the customer. ``kinds`` says what staff do on each channel.
     """
 
     name: ClassVar[str]
     settings_model: ClassVar[type[RuleSettings]] = RuleSettings
     service: ClassVar[bool] = False
+    internal: ClassVar[bool] = False
     kinds: ClassVar[Mapping[Channel, TaskKind]] = DEFAULT_KINDS
 
     def __init__(self, settings: RuleSettings | None = None) -> None:

@@ -115,7 +115,9 @@ def sample_occasion(rule: str, kind: str, full: bool) -> dict[str, Any]:
     occasion: dict[str, Any] = {
         "rule": rule,
         "kind": kind,
-        "channel": {"card": "mail", "note": "mail", "call": "phone"}.get(kind, kind),
+        "channel": {"card": "mail", "note": "mail", "call": "phone", "reminder": None}.get(
+            kind, kind
+        ),
         "due_on": SAMPLE_TODAY,
         "window_end": SAMPLE_TODAY + dt.timedelta(days=7),
         "late": False,
@@ -152,6 +154,22 @@ def sample_occasion(rule: str, kind: str, full: bool) -> dict[str, Any]:
         )
     elif rule == "check_in_call":
         occasion.update(last_contact=dt.date(2026, 8, 14) if full else None, every_days=90)
+    elif rule.startswith("promise_"):
+        occasion.update(
+            promise_id=7,
+            what="Order the blue raincoat in size 40",
+            promised_on=dt.date(2026, 11, 21),
+            staff="Maria" if full else None,
+        )
+    elif rule.startswith("case_"):
+        occasion.update(
+            case_id=3,
+            summary="The espresso machine leaks water",
+            severity="high",
+            opened_on=dt.date(2026, 11, 18),
+            resolved_on=dt.date(2026, 11, 21) if rule == "case_survey" else None,
+            round=2,
+        )
     return occasion
 
 

@@ -408,6 +408,7 @@ def upgrade() -> None:
                 "sms",
                 "gift",
                 "survey",
+                "reminder",
                 name="task_kind",
                 native_enum=False,
                 create_constraint=True,
@@ -616,9 +617,51 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_rapport_interaction_task_id"), ["task_id"], unique=False
         )
+    op.create_table(
+        "rapport_survey_answer",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "customer_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("task_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column("case_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column("score", sa.SmallInteger(), nullable=False),
+        sa.Column("comment", sa.Text(), nullable=True),
+        sa.Column("answered_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint(
+            "score BETWEEN 1 AND 5", name=op.f("ck_rapport_survey_answer_score_range")
+        ),
+        sa.ForeignKeyConstraint(
+            ["case_id"],
+            ["rapport_case.id"],
+            name=op.f("fk_rapport_survey_answer_case_id_rapport_case"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["customer_id"],
+            ["rapport_customer.id"],
+            name=op.f("fk_rapport_survey_answer_customer_id_rapport_customer"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["task_id"],
+            ["rapport_outreach_task.id"],
+            name=op.f("fk_rapport_survey_answer_task_id_rapport_outreach_task"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_rapport_survey_answer")),
+    )
+    op.create_index(
+        op.f("ix_rapport_survey_answer_customer_id"),
+        "rapport_survey_answer",
+        ["customer_id"],
+        unique=False,
+    )
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_rapport_survey_answer_customer_id"), table_name="rapport_survey_answer")
+    op.drop_table("rapport_survey_answer")
     with op.batch_alter_table("rapport_interaction", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_rapport_interaction_task_id"))
         batch_op.drop_index("ix_rapport_interaction_customer_occurred")

@@ -1,0 +1,164 @@
+"""Complaints: acknowledge at once, keep in touch until resolved, ask afterwards.
+
+"Listen, apologise, fix it, and keep in touch until it is fixed." The case's owner (else
+the customer's owner) acknowledges a new case the day it opens, follows up every
+``every_days`` while it stays open, and a survey goes out ``delay_days`` after it is
+resolved. These are service tasks: contact caps never hold them back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection, Iterator
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from rapport.config import CaseAcknowledgeSettings, CaseFollowUpSettings, CaseSurveySettings
+from rapport.models.enums import CaseStatus, TaskStatus
+from rapport.models.tables import Case, OutreachTask
+from rapport.rules.base import Occasion, PlanContext, Rule
+
+OPEN_STATUSES = (TaskStatus.PLANNED, TaskStatus.SNOOZED)
+
+
+def _case_context(case: Case, ctx: PlanContext) -> dict[str, Any]:
+    return {
+        "case_id": case.id,
+        "summary": case.summary,
+        "severity": case.severity.value,
+        "opened_on": ctx.local_date(case.opened_at).isoformat(),
+        "resolved_on": ctx.local_date(case.resolved_at).isoformat() if case.resolved_at else None,
+    }
+
+
+def _cancel_for_resolved_cases(
+    session: Session, rule: str, now: dt.datetime, customer_ids: Collection[int] | None
+) -> int:
+    """Cancel ``rule``'s open tasks whose case has been resolved."""
+    stmt = select(OutreachTask).where(
+        OutreachTask.rule == rule, OutreachTask.status.in_(OPEN_STATUSES)
+    )
+    if customer_ids is not None:
+        stmt = stmt.where(OutreachTask.customer_id.in_(sorted(customer_ids)))
+    tasks = list(session.scalars(stmt))
+    case_ids = {int((task.context or {}).get("case_id", 0)) for task in tasks}
+    resolved = set(
+        session.scalars(
+            select(Case.id).where(Case.id.in_(case_ids), Case.status == CaseStatus.RESOLVED)
+        )
+    )
+    cancelled = 0
+    for task in tasks:
+        if int((task.context or {}).get("case_id", 0)) in resolved:
+            task.status = TaskStatus.CANCELLED
+            task.reason = "case resolved"
+            task.completed_at = now
+            cancelled += 1
+    session.flush()
+    return cancelled
+
+
+class CaseAcknowledge(Rule):
+    """Get in touch the day a complaint is opened: we heard you, and we are on it."""
+
+    name = "case_acknowledge"
+    settings_model = CaseAcknowledgeSettings
+    settings: CaseAcknowledgeSettings
+    service = True
+
+    def occasions(self, ctx: PlanContext) -> Iterator[Occasion]:
+        cases = ctx.session.scalars(
+            select(Case).where(
+                Case.status == CaseStatus.OPEN,
+                Case.opened_at >= ctx.day_start(ctx.first_due),
+                Case.opened_at < ctx.day_start(ctx.last_due + dt.timedelta(days=1)),
+            )
+        )
+        for case in cases:
+            opened_on = ctx.local_date(case.opened_at)
+            yield Occasion(
+                customer_id=case.customer_id,
+                occasion_key=f"{self.name}:{case.id}",
+                due_on=opened_on,
+                window_end=opened_on + dt.timedelta(days=self.settings.window_days),
+                priority=self.settings.priority,
+                context=_case_context(case, ctx),
+                assigned_to=case.owner,
+            )
+
+    def reconcile(
+        self, session: Session, now: dt.datetime, customer_ids: Collection[int] | None
+    ) -> int:
+        return _cancel_for_resolved_cases(session, self.name, now, customer_ids)
+
+
+class CaseFollowUp(Rule):
+    """Keep in touch every ``every_days`` while a complaint stays open."""
+
+    name = "case_follow_up"
+    settings_model = CaseFollowUpSettings
+    settings: CaseFollowUpSettings
+    service = True
+
+    def occasions(self, ctx: PlanContext) -> Iterator[Occasion]:
+        every = self.settings.every_days
+        cases = ctx.session.scalars(
+            select(Case).where(
+                Case.status == CaseStatus.OPEN,
+                Case.opened_at < ctx.day_start(ctx.last_due - dt.timedelta(days=every - 1)),
+            )
+        )
+        for case in cases:
+            opened_on = ctx.local_date(case.opened_at)
+            # The latest round due by the horizon: an outage never sends several at once.
+            round_number = (ctx.last_due - opened_on).days // every
+            due_on = opened_on + dt.timedelta(days=round_number * every)
+            if round_number < 1 or due_on < ctx.first_due:
+                continue
+            yield Occasion(
+                customer_id=case.customer_id,
+                occasion_key=f"{self.name}:{case.id}:{round_number}",
+                due_on=due_on,
+                window_end=due_on + dt.timedelta(days=every - 1),
+                priority=self.settings.priority,
+                context={**_case_context(case, ctx), "round": round_number},
+                assigned_to=case.owner,
+            )
+
+    def reconcile(
+        self, session: Session, now: dt.datetime, customer_ids: Collection[int] | None
+    ) -> int:
+        return _cancel_for_resolved_cases(session, self.name, now, customer_ids)
+
+
+class CaseSurvey(Rule):
+    """Ask how we did, ``delay_days`` after a complaint was resolved."""
+
+    name = "case_survey"
+    settings_model = CaseSurveySettings
+    settings: CaseSurveySettings
+    service = True
+
+    def occasions(self, ctx: PlanContext) -> Iterator[Occasion]:
+        delay = dt.timedelta(days=self.settings.delay_days)
+        cases = ctx.session.scalars(
+            select(Case).where(
+                Case.status == CaseStatus.RESOLVED,
+                Case.resolved_at >= ctx.day_start(ctx.first_due - delay),
+                Case.resolved_at < ctx.day_start(ctx.last_due - delay + dt.timedelta(days=1)),
+            )
+        )
+        for case in cases:
+            assert case.resolved_at is not None
+            due_on = ctx.local_date(case.resolved_at) + delay
+            yield Occasion(
+                customer_id=case.customer_id,
+                occasion_key=f"{self.name}:{case.id}",
+                due_on=due_on,
+                window_end=due_on + dt.timedelta(days=self.settings.window_days),
+                priority=self.settings.priority,
+                context=_case_context(case, ctx),
+                assigned_to=case.owner,
+            )

@@ -1,0 +1,146 @@
+"""Promises: remind staff before one is due, and tell the customer first when one is late.
+
+"Do what you say, when you say it; warn before a delay." ``promise_reminder`` is an
+internal task for the staff member who made the promise; ``promise_delay_notice`` reaches
+the customer as soon as an open promise is overdue, so they hear about the delay from the
+business before they have to ask.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection, Iterator
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from rapport.config import PromiseDelayNoticeSettings, PromiseReminderSettings
+from rapport.models.enums import PromiseStatus, TaskStatus
+from rapport.models.tables import OutreachTask, Promise
+from rapport.rules.base import Occasion, PlanContext, Rule
+
+OPEN_STATUSES = (TaskStatus.PLANNED, TaskStatus.SNOOZED)
+
+
+def _promise_context(promise: Any, ctx: PlanContext) -> dict[str, Any]:
+    return {
+        "promise_id": promise.id,
+        "what": promise.what,
+        "promised_on": ctx.local_date(promise.due_at).isoformat(),
+        "staff": promise.staff,
+    }
+
+
+def cancel_tasks_of_closed_promises(
+    session: Session,
+    rule: str,
+    now: dt.datetime,
+    customer_ids: Collection[int] | None,
+    still_relevant: Collection[PromiseStatus],
+) -> int:
+    """Cancel open tasks of ``rule`` whose promise is no longer in ``still_relevant``."""
+    stmt = select(OutreachTask).where(
+        OutreachTask.rule == rule, OutreachTask.status.in_(OPEN_STATUSES)
+    )
+    if customer_ids is not None:
+        stmt = stmt.where(OutreachTask.customer_id.in_(sorted(customer_ids)))
+    tasks = list(session.scalars(stmt))
+    ids = {int((task.context or {}).get("promise_id", 0)) for task in tasks}
+    statuses = (
+        dict(
+            session.execute(select(Promise.id, Promise.status).where(Promise.id.in_(ids))).tuples()
+        )
+        if ids
+        else {}
+    )
+    cancelled = 0
+    for task in tasks:
+        status = statuses.get(int((task.context or {}).get("promise_id", 0)))
+        if status not in still_relevant:
+            task.status = TaskStatus.CANCELLED
+            task.reason = f"promise {status.value if status else 'removed'}"
+            task.completed_at = now
+            cancelled += 1
+    session.flush()
+    return cancelled
+
+
+class PromiseReminder(Rule):
+    """A reminder for the promise's staff member ``lead_days`` before it is due."""
+
+    name = "promise_reminder"
+    settings_model = PromiseReminderSettings
+    settings: PromiseReminderSettings
+    internal = True
+
+    def occasions(self, ctx: PlanContext) -> Iterator[Occasion]:
+        lead = dt.timedelta(days=self.settings.lead_days)
+        promises = ctx.session.execute(
+            select(Promise).where(
+                Promise.status == PromiseStatus.OPEN,
+                Promise.due_at >= ctx.day_start(ctx.first_due + lead),
+                Promise.due_at < ctx.day_start(ctx.last_due + lead + dt.timedelta(days=1)),
+            )
+        ).scalars()
+        for promise in promises:
+            promised_on = ctx.local_date(promise.due_at)
+            yield Occasion(
+                customer_id=promise.customer_id,
+                occasion_key=f"{self.name}:{promise.id}",
+                due_on=promised_on - lead,
+                window_end=promised_on,
+                priority=self.settings.priority,
+                context=_promise_context(promise, ctx),
+                assigned_to=promise.staff,
+            )
+
+    def reconcile(
+        self, session: Session, now: dt.datetime, customer_ids: Collection[int] | None
+    ) -> int:
+        """A promise kept, broken or renegotiated needs no reminder."""
+        return cancel_tasks_of_closed_promises(
+            session, self.name, now, customer_ids, (PromiseStatus.OPEN,)
+        )
+
+
+class PromiseDelayNotice(Rule):
+    """Tell the customer about a delay the day after an open promise fell due."""
+
+    name = "promise_delay_notice"
+    settings_model = PromiseDelayNoticeSettings
+    settings: PromiseDelayNoticeSettings
+    service = True
+
+    def occasions(self, ctx: PlanContext) -> Iterator[Occasion]:
+        # Overdue from the day after it was due; looked for over the whole catch-up period.
+        promises = ctx.session.execute(
+            select(Promise).where(
+                Promise.status == PromiseStatus.OPEN,
+                Promise.due_at >= ctx.day_start(ctx.first_due - dt.timedelta(days=1)),
+                Promise.due_at < ctx.day_start(ctx.last_due),
+            )
+        ).scalars()
+        for promise in promises:
+            overdue_on = ctx.local_date(promise.due_at) + dt.timedelta(days=1)
+            yield Occasion(
+                customer_id=promise.customer_id,
+                occasion_key=f"{self.name}:{promise.id}",
+                due_on=overdue_on,
+                window_end=overdue_on + dt.timedelta(days=self.settings.window_days),
+                priority=self.settings.priority,
+                context=_promise_context(promise, ctx),
+                assigned_to=promise.staff,
+            )
+
+    def reconcile(
+        self, session: Session, now: dt.datetime, customer_ids: Collection[int] | None
+    ) -> int:
+        """A kept or renegotiated promise needs no apology; a broken one still does."""
+        return cancel_tasks_of_closed_promises(
+            session,
+            self.name,
+            now,
+            customer_ids,
+            (PromiseStatus.OPEN, PromiseStatus.BROKEN),
+        )
