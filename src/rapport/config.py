@@ -163,6 +163,55 @@ class CaseSurveySettings(RuleSettings):
     window_days: Annotated[int, Field(ge=0, le=60)] = 14
 
 
+class WelcomeSettings(RuleSettings):
+    priority: Annotated[int, Field(ge=0, le=1000)] = 55
+    delay_days: Annotated[int, Field(ge=0, le=60)] = 1
+    window_days: Annotated[int, Field(ge=0, le=60)] = 14
+
+
+class AftercareSettings(RuleSettings):
+    """Several may coexist: ``[rules.aftercare]`` and ``[rules.aftercare_<name>]``."""
+
+    channels: Annotated[list[Channel], Field(min_length=1)] = [Channel.PHONE, Channel.EMAIL]
+    priority: Annotated[int, Field(ge=0, le=1000)] = 65
+    days_after: Annotated[int, Field(ge=0, le=3650)] = 14
+    window_days: Annotated[int, Field(ge=0, le=60)] = 7
+    category: str | None = None
+    min_amount: Amount | None = None
+
+
+class AnniversarySettings(RuleSettings):
+    channels: Annotated[list[Channel], Field(min_length=1)] = [Channel.EMAIL, Channel.MAIL]
+    priority: Annotated[int, Field(ge=0, le=1000)] = 45
+    lead_days: Annotated[int, Field(ge=0, le=60)] = 3
+    customer_since: bool = True
+    important_dates: bool = True
+    feb29: Literal["feb28", "mar1"] = "feb28"
+
+
+class FamilyBirthdaySettings(RuleSettings):
+    enabled: bool = False
+    priority: Annotated[int, Field(ge=0, le=1000)] = 35
+    lead_days: Annotated[int, Field(ge=0, le=60)] = 7
+    feb29: Literal["feb28", "mar1"] = "feb28"
+
+
+class RhythmBreakSettings(RuleSettings):
+    channels: Annotated[list[Channel], Field(min_length=1)] = [Channel.PHONE, Channel.EMAIL]
+    priority: Annotated[int, Field(ge=0, le=1000)] = 50
+    min_purchases: Annotated[int, Field(ge=3, le=1000)] = 5
+    window_days: Annotated[int, Field(ge=0, le=60)] = 14
+
+
+class SurpriseSettings(RuleSettings):
+    channels: Annotated[list[Channel], Field(min_length=1)] = [Channel.MAIL]
+    priority: Annotated[int, Field(ge=0, le=1000)] = 40
+    count: Annotated[int, Field(ge=0, le=10000)] = 3
+    seed: str = "rapport"
+    budget: Amount | None = None
+    gift_value: Amount | None = None
+
+
 class RulesSettings(BaseModel):
     """``[rules.<name>]`` sections: the built-in rules, plus sections of registered rules.
 
@@ -179,6 +228,12 @@ class RulesSettings(BaseModel):
     case_acknowledge: CaseAcknowledgeSettings = CaseAcknowledgeSettings()
     case_follow_up: CaseFollowUpSettings = CaseFollowUpSettings()
     case_survey: CaseSurveySettings = CaseSurveySettings()
+    welcome: WelcomeSettings = WelcomeSettings()
+    aftercare: AftercareSettings = AftercareSettings()
+    anniversary: AnniversarySettings = AnniversarySettings()
+    family_birthday: FamilyBirthdaySettings = FamilyBirthdaySettings()
+    rhythm_break: RhythmBreakSettings = RhythmBreakSettings()
+    surprise: SurpriseSettings = SurpriseSettings()
 
     def section(self, name: str) -> Mapping[str, Any] | BaseModel | None:
         """The settings of rule ``name``: a model for built-ins, raw values for others."""

@@ -33,7 +33,14 @@ from rapport.models.enums import (
     TaskStatus,
 )
 from rapport.models.tables import Case, Customer, OutreachTask, PlannerRun
-from rapport.rules import BUILTIN_RULES, Occasion, PlanContext, Rule
+from rapport.rules import (
+    BUILTIN_RULES,
+    Aftercare,
+    Occasion,
+    PlanContext,
+    Rule,
+    named_aftercare,
+)
 from rapport.store import Store, chunked
 
 #: Tasks that stand for a contact made or still to make; they count against the caps.
@@ -232,7 +239,13 @@ class Planner:
 
     def __init__(self, settings: Settings, extra_rules: Sequence[type[Rule]] = ()) -> None:
         self.settings = settings
-        classes = [*BUILTIN_RULES, *extra_rules]
+        # Each [rules.aftercare_<name>] section is one more aftercare rule.
+        aftercare = [
+            named_aftercare(name)
+            for name in settings.rules.extra_names()
+            if name.startswith(f"{Aftercare.name}_")
+        ]
+        classes = [*BUILTIN_RULES, *aftercare, *extra_rules]
         names = [cls.name for cls in classes]
         if duplicates := sorted({n for n in names if names.count(n) > 1}):
             raise ConfigError(f"two rules are named {duplicates[0]!r}; rule names must differ")

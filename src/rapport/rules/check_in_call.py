@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Collection, Iterator
 from typing import Any
 
-from sqlalchemy import ColumnElement, false, func, or_, select, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import Session
 
 from rapport.config import CheckInCallSettings
-from rapport.models.enums import CustomerStatus, TaskStatus
-from rapport.models.tables import Customer, CustomerTag, OutreachTask
+from rapport.models.enums import TaskStatus
+from rapport.models.tables import Customer, OutreachTask
 from rapport.rules.base import Occasion, PlanContext, Rule
+from rapport.rules.segments import top_segment
 
 OPEN_STATUSES = (TaskStatus.PLANNED, TaskStatus.SNOOZED)
 
@@ -56,35 +56,12 @@ class CheckInCall(Rule):
                 yield occasion
 
     def _segment(self, ctx: PlanContext) -> ColumnElement[bool]:
-        """SQL for "in the check-in segment"."""
-        s = self.settings
-        members: list[ColumnElement[bool]] = [Customer.check_in_every_days.is_not(None)]
-        if s.tag:
-            members.append(
-                select(CustomerTag.customer_id)
-                .where(CustomerTag.customer_id == Customer.id, CustomerTag.tag == s.tag)
-                .exists()
-            )
-        threshold = self._top_spend_threshold(ctx.session)
-        if threshold is not None:
-            members.append(
-                (Customer.spend_365d >= threshold) & (Customer.status == CustomerStatus.ACTIVE)
-            )
-        return or_(false(), *members)
-
-    def _top_spend_threshold(self, session: Session) -> Any:
-        """The smallest trailing spend still inside the top share, or None for nobody."""
-        spenders = (Customer.status == CustomerStatus.ACTIVE) & (Customer.spend_365d > 0)
-        count = session.scalar(select(func.count()).select_from(Customer).where(spenders)) or 0
-        top = math.ceil(self.settings.top_share * count)
-        if top == 0:
-            return None
-        return session.scalar(
-            select(Customer.spend_365d)
-            .where(spenders)
-            .order_by(Customer.spend_365d.desc())
-            .offset(top - 1)
-            .limit(1)
+        """SQL for "in the check-in segment": the top segment, or an own rhythm."""
+        return top_segment(
+            ctx.session,
+            self.settings.top_share,
+            self.settings.tag,
+            Customer.check_in_every_days.is_not(None),
         )
 
     def _occasion(self, ctx: PlanContext, row: Any) -> Occasion | None:

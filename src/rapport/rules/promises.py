@@ -47,12 +47,8 @@ def cancel_tasks_of_closed_promises(
         stmt = stmt.where(OutreachTask.customer_id.in_(sorted(customer_ids)))
     tasks = list(session.scalars(stmt))
     ids = {int((task.context or {}).get("promise_id", 0)) for task in tasks}
-    statuses = {
-        promise_id: status
-        for promise_id, status in session.execute(
-            select(Promise.id, Promise.status).where(Promise.id.in_(ids))
-        )
-    }
+    rows = session.execute(select(Promise.id, Promise.status).where(Promise.id.in_(ids)))
+    statuses = {row.id: row.status for row in rows}
     cancelled = 0
     for task in tasks:
         status = statuses.get(int((task.context or {}).get("promise_id", 0)))

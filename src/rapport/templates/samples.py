@@ -154,6 +154,36 @@ def sample_occasion(rule: str, kind: str, full: bool) -> dict[str, Any]:
         )
     elif rule == "check_in_call":
         occasion.update(last_contact=dt.date(2026, 8, 14) if full else None, every_days=90)
+    elif rule == "welcome":
+        occasion.update(
+            first_purchase_on=dt.date(2026, 11, 20), item="Espresso machine" if full else None
+        )
+    elif rule.startswith("aftercare"):
+        occasion.update(item="Espresso machine" if full else None, bought_on=dt.date(2026, 11, 9))
+    elif rule == "anniversary":
+        occasion.update(
+            anniversary="important_date" if full else "customer_since",
+            label="Wedding anniversary" if full else None,
+            anniversary_on=dt.date(2026, 11, 26),
+            years=20 if full else 1,
+        )
+    elif rule == "family_birthday":
+        occasion.update(
+            member="Eero",
+            relation="child" if full else "pet",
+            pet=not full,
+            birthday=dt.date(2026, 12, 5),
+            turns=11 if full else None,
+        )
+    elif rule == "rhythm_break":
+        occasion.update(
+            last_purchase_on=dt.date(2026, 10, 2),
+            usual_item="Coffee beans, 1 kg" if full else None,
+            usual_weekdays=[0, 4] if full else [],
+            median_gap_days=14.0,
+        )
+    elif rule == "surprise":
+        occasion.update(month="2026-11", gift_value="25" if full else "")
     elif rule.startswith("promise_"):
         occasion.update(
             promise_id=7,

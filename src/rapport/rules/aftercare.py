@@ -1,0 +1,63 @@
+"""``aftercare``: a call some days after a purchase, to check it works and offer help.
+
+Several may coexist: ``[rules.aftercare]`` and any number of ``[rules.aftercare_<name>]``
+sections, each with its own category, amount and timing (the planner makes one rule of
+each).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+
+from sqlalchemy import select
+
+from rapport.config import AftercareSettings
+from rapport.models.enums import PurchaseStatus
+from rapport.models.tables import Purchase
+from rapport.rules.base import Occasion, PlanContext, Rule
+
+PREFIX = "aftercare"
+
+
+class Aftercare(Rule):
+    """``days_after`` a completed purchase matching ``category`` and ``min_amount``."""
+
+    name = PREFIX
+    settings_model = AftercareSettings
+    settings: AftercareSettings
+
+    def occasions(self, ctx: PlanContext) -> Iterator[Occasion]:
+        s = self.settings
+        after = dt.timedelta(days=s.days_after)
+        conditions = [
+            Purchase.status == PurchaseStatus.COMPLETED,
+            Purchase.occurred_at >= ctx.day_start(ctx.first_due - after),
+            Purchase.occurred_at < ctx.day_start(ctx.last_due - after + dt.timedelta(days=1)),
+        ]
+        if s.category is not None:
+            conditions.append(Purchase.category == s.category)
+        if s.min_amount is not None:
+            conditions.append(Purchase.currency == ctx.settings.business.currency)
+            conditions.append(Purchase.amount >= s.min_amount)
+        rows = ctx.session.execute(
+            select(
+                Purchase.id, Purchase.customer_id, Purchase.occurred_at, Purchase.description
+            ).where(*conditions)
+        )
+        for purchase_id, customer_id, occurred_at, description in rows:
+            bought_on = ctx.local_date(occurred_at)
+            due_on = bought_on + after
+            yield Occasion(
+                customer_id=customer_id,
+                occasion_key=f"{self.name}:{customer_id}:{purchase_id}",
+                due_on=due_on,
+                window_end=due_on + dt.timedelta(days=s.window_days),
+                priority=s.priority,
+                context={"item": description, "bought_on": bought_on.isoformat()},
+            )
+
+
+def named_aftercare(name: str) -> type[Aftercare]:
+    """An aftercare rule under another name, for a ``[rules.aftercare_<name>]`` section."""
+    return type(f"Aftercare_{name}", (Aftercare,), {"name": name, "__doc__": Aftercare.__doc__})

@@ -1,0 +1,59 @@
+"""The top segment: the customers who matter most, as SQL conditions.
+
+The top ``top_share`` of active customers by trailing-365-day spend (among those who
+spent anything), plus customers tagged ``tag``. The spend threshold is read with one
+ordered query on the indexed spend column; the rest is a ``WHERE`` clause.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from sqlalchemy import ColumnElement, false, func, or_, select
+from sqlalchemy.orm import Session
+
+from rapport.models.enums import CustomerStatus
+from rapport.models.tables import Customer, CustomerTag
+
+
+def top_spend_threshold(session: Session, top_share: float) -> Any:
+    """The smallest trailing spend still inside the top share, or None for nobody."""
+    spenders = (Customer.status == CustomerStatus.ACTIVE) & (Customer.spend_365d > 0)
+    count = session.scalar(select(func.count()).select_from(Customer).where(spenders)) or 0
+    top = math.ceil(top_share * count)
+    if top == 0:
+        return None
+    return session.scalar(
+        select(Customer.spend_365d)
+        .where(spenders)
+        .order_by(Customer.spend_365d.desc())
+        .offset(top - 1)
+        .limit(1)
+    )
+
+
+def has_tag(tag: str) -> ColumnElement[bool]:
+    return (
+        select(CustomerTag.customer_id)
+        .where(CustomerTag.customer_id == Customer.id, CustomerTag.tag == tag)
+        .exists()
+    )
+
+
+def top_segment(
+    session: Session,
+    top_share: float,
+    tag: str | None,
+    *also: ColumnElement[bool],
+) -> ColumnElement[bool]:
+    """SQL for "in the top segment" (or any of ``also``)."""
+    members: list[ColumnElement[bool]] = list(also)
+    if tag:
+        members.append(has_tag(tag))
+    threshold = top_spend_threshold(session, top_share)
+    if threshold is not None:
+        members.append(
+            (Customer.spend_365d >= threshold) & (Customer.status == CustomerStatus.ACTIVE)
+        )
+    return or_(false(), *members)

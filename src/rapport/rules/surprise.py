@@ -1,0 +1,97 @@
+"""``surprise``: each month, a small gift for a few loyal customers — chosen fairly.
+
+The choice is deterministic: customers of the top segment who were not surprised in the
+last 12 months are ranked by a hash of the seed, the month and their id, and the first
+``count`` (or as many as ``budget`` / ``gift_value`` allows) get a ``gift`` task. Running
+again in the same month picks only to fill what is missing.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import hashlib
+from collections.abc import Iterator, Mapping
+from typing import ClassVar
+
+from sqlalchemy import select
+
+from rapport.config import SurpriseSettings
+from rapport.models.enums import Channel, CustomerStatus, TaskKind
+from rapport.models.tables import Customer, OutreachTask
+from rapport.rules.base import Occasion, PlanContext, Rule
+from rapport.rules.segments import top_segment
+
+
+def rank(seed: str, month: str, external_id: str) -> str:
+    """A customer's place in a month's draw: stable, and fair across customers."""
+    return hashlib.sha256(f"{seed}:{month}:{external_id}".encode()).hexdigest()
+
+
+class Surprise(Rule):
+    """A few gifts a month for the top segment, within a budget."""
+
+    name = "surprise"
+    settings_model = SurpriseSettings
+    settings: SurpriseSettings
+    kinds: ClassVar[Mapping[Channel, TaskKind]] = dict.fromkeys(Channel, TaskKind.GIFT)
+
+    def gifts_per_month(self) -> int:
+        s = self.settings
+        if s.budget is not None and s.gift_value:
+            return min(s.count, int(s.budget // s.gift_value))
+        return s.count
+
+    def occasions(self, ctx: PlanContext) -> Iterator[Occasion]:
+        month_start = ctx.last_due.replace(day=1)  # the latest month only
+        if month_start < ctx.first_due.replace(day=1):
+            return
+        month = month_start.strftime("%Y-%m")
+        month_end = month_start.replace(
+            day=calendar.monthrange(month_start.year, month_start.month)[1]
+        )
+        due_on = max(ctx.working_days.on_or_after(month_start), min(ctx.as_of, month_end))
+        due_on = min(due_on, month_end)
+        prefix = f"{self.name}:{month}:"
+        drawn = ctx.session.execute(
+            select(OutreachTask.customer_id, OutreachTask.occasion_key).where(
+                OutreachTask.occasion_key.startswith(prefix)
+            )
+        ).all()
+        context = {"month": month, "gift_value": str(self.settings.gift_value or "")}
+        for row in drawn:  # this month's draw so far: reported as already planned
+            yield Occasion(row.customer_id, row.occasion_key, due_on, month_end, 0, context)
+        wanted = self.gifts_per_month() - len(drawn)
+        if wanted <= 0:
+            return
+        year_ago = ctx.day_start(month_start - dt.timedelta(days=365))
+        recently = (
+            select(OutreachTask.id)
+            .where(
+                OutreachTask.customer_id == Customer.id,
+                OutreachTask.rule == self.name,
+                OutreachTask.created_at >= year_ago,
+            )
+            .exists()
+        )
+        segment = ctx.settings.rules.check_in_call
+        candidates = ctx.session.execute(
+            select(Customer.id, Customer.external_id).where(
+                Customer.status == CustomerStatus.ACTIVE,
+                Customer.do_not_contact.is_(False),
+                top_segment(ctx.session, segment.top_share, segment.tag),
+                ~recently,
+            )
+        ).all()
+        chosen = sorted(
+            candidates, key=lambda row: rank(self.settings.seed, month, row.external_id)
+        )
+        for row in chosen[:wanted]:
+            yield Occasion(
+                customer_id=row.id,
+                occasion_key=f"{prefix}{row.id}",
+                due_on=due_on,
+                window_end=month_end,
+                priority=self.settings.priority,
+                context=context,
+            )
