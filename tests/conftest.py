@@ -139,3 +139,10 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 settings.register_profile("ci", derandomize=True, print_blob=True)
 if os.environ.get("CI"):
     settings.load_profile("ci")
+
+
+def only_rules(*enabled: str) -> dict[str, dict[str, bool]]:
+    """``[rules.*]`` settings with only these built-in rules switched on."""
+    from rapport.rules import BUILTIN_RULES
+
+    return {rule.name: {"enabled": rule.name in enabled} for rule in BUILTIN_RULES}

@@ -14,20 +14,18 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from rapport.cli import app
+from rapport.rules import BUILTIN_RULES
 from tests.test_cli import rapport_cli
 
 DATA = Path(__file__).with_name("data")
 TODAY = dt.datetime.now(dt.UTC).date()
 runner = CliRunner()
 # Only thank-you notes, so what is due does not depend on the day the tests run.
-SETTINGS = """
-[business]
-name = "Harbour Books"
-timezone = "Europe/Helsinki"
-
-[rules.birthday_card]
-enabled = false
-"""
+SETTINGS = '[business]\nname = "Harbour Books"\ntimezone = "Europe/Helsinki"\n' + "".join(
+    f"[rules.{rule.name}]\nenabled = false\n"
+    for rule in BUILTIN_RULES
+    if rule.name != "thank_you_note"
+)
 
 
 @pytest.fixture

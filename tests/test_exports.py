@@ -17,7 +17,7 @@ from sqlalchemy import Engine
 from rapport import Rapport, parse_settings
 from rapport.exports import CSV_COLUMNS
 from rapport.exports.csv_list import safe_cell
-from tests.conftest import FixedClock
+from tests.conftest import FixedClock, only_rules
 
 DATA = Path(__file__).with_name("data")
 AS_OF = dt.date(2026, 11, 23)
@@ -30,6 +30,7 @@ def shop(rapport: Rapport, engine: Engine, clock: FixedClock) -> Rapport:
         {
             "business": {"name": "Harbour Books", "timezone": "Europe/Helsinki", "country": "FI"},
             "outreach": {"call_hour": 11, "call_minutes": 20},
+            "rules": only_rules("birthday_card", "thank_you_note", "check_in_call"),
         }
     )
     crm = Rapport(engine, settings=settings, clock=clock)

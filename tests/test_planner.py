@@ -23,6 +23,7 @@ from rapport import (
     TaskStatus,
     parse_settings,
 )
+from rapport.rules import BUILTIN_RULES
 from tests.conftest import FixedClock, count_rows
 
 D = dt.date
@@ -55,13 +56,15 @@ def tasks(crm: Rapport, rule: str | None = None, **filters: Any) -> list[TaskOut
     return crm.find_tasks(rule=rule, **filters)
 
 
-ONLY_BIRTHDAYS = {
-    "rules": {"thank_you_note": {"enabled": False}, "check_in_call": {"enabled": False}}
-}
-ONLY_NOTES = {"rules": {"birthday_card": {"enabled": False}, "check_in_call": {"enabled": False}}}
-ONLY_CHECK_INS = {
-    "rules": {"birthday_card": {"enabled": False}, "thank_you_note": {"enabled": False}}
-}
+def only(*enabled: str) -> dict[str, Any]:
+    """Settings with only these built-in rules switched on."""
+    return {"rules": {rule.name: {"enabled": rule.name in enabled} for rule in BUILTIN_RULES}}
+
+
+ONLY_BIRTHDAYS = only("birthday_card")
+ONLY_NOTES = only("thank_you_note")
+ONLY_CHECK_INS = only("check_in_call")
+THE_THREE = only("birthday_card", "thank_you_note", "check_in_call")
 
 
 def with_rules(base: dict[str, Any], **rules: dict[str, Any]) -> dict[str, Any]:
@@ -281,7 +284,7 @@ def test_the_default_catch_up_looks_back_thirty_days_only(build: Build, clock: F
 
 
 def test_running_twice_gives_the_same_tasks(build: Build, clock: FixedClock) -> None:
-    crm = build()
+    crm = build(THE_THREE)
     for n in range(20):
         customer(crm, f"C-{n}", birthday=f"--03-{n + 1:02d}", tags=["vip"] if n % 3 else [])
         crm.record_purchase(
@@ -299,7 +302,7 @@ def test_running_twice_gives_the_same_tasks(build: Build, clock: FixedClock) -> 
 def test_dry_run_writes_nothing_and_lists_what_it_would_create(
     build: Build, clock: FixedClock, engine: Engine
 ) -> None:
-    crm = build()
+    crm = build(THE_THREE)
     customer(crm, "C-1", birthday="--03-05")
     crm.record_purchase(
         {"customer_id": "C-1", "occurred_at": "2026-02-27T12:00:00Z", "amount": "900"}
@@ -317,7 +320,7 @@ def test_dry_run_writes_nothing_and_lists_what_it_would_create(
 def test_each_run_is_recorded_with_its_report(
     build: Build, clock: FixedClock, engine: Engine
 ) -> None:
-    crm = build()
+    crm = build(THE_THREE)
     crm.plan(on(clock, D(2026, 3, 1)))
     crm.plan(on(clock, D(2026, 3, 2)))
     assert count_rows(engine, "rapport_planner_run") == 2
@@ -330,10 +333,10 @@ def test_caps_move_lower_priority_to_a_free_day_or_skip_it(build: Build, clock: 
     crm = build(
         {
             "caps": {"max_touches": 1, "per_days": 7},
-            "rules": {
-                "check_in_call": {"enabled": False},
-                "thank_you_note": {"delay_days": 1, "window_days": 30},
-            },
+            **with_rules(
+                only("birthday_card", "thank_you_note"),
+                thank_you_note={"delay_days": 1, "window_days": 30},
+            ),
         }
     )
     customer(crm, "C-1", birthday="--03-04")  # card due 02-25, window to 03-04
@@ -350,10 +353,10 @@ def test_caps_move_a_task_inside_its_window(build: Build, clock: FixedClock) -> 
     crm = build(
         {
             "caps": {"max_touches": 1, "per_days": 3},
-            "rules": {
-                "check_in_call": {"enabled": False},
-                "thank_you_note": {"delay_days": 1, "window_days": 30},
-            },
+            **with_rules(
+                only("birthday_card", "thank_you_note"),
+                thank_you_note={"delay_days": 1, "window_days": 30},
+            ),
         }
     )
     customer(crm, "C-1", birthday="--03-09")

@@ -11,7 +11,7 @@ from sqlalchemy import Engine, select
 from rapport import Rapport, TaskKind, parse_settings
 from rapport.models import OutreachTask
 from rapport.templates import SHIPPED_TEMPLATES
-from tests.conftest import FixedClock
+from tests.conftest import FixedClock, only_rules
 from tests.test_cli import rapport_cli
 
 
@@ -19,7 +19,13 @@ def shop(engine: Engine, clock: FixedClock, **settings: object) -> Rapport:
     clock.now = dt.datetime(2026, 11, 23, 9, tzinfo=dt.UTC)  # plans below are for this day
     return Rapport(
         engine,
-        settings=parse_settings({"business": {"name": "Harbour Books"}, **settings}),
+        settings=parse_settings(
+            {
+                "business": {"name": "Harbour Books"},
+                "rules": only_rules("birthday_card", "thank_you_note", "check_in_call"),
+                **settings,
+            }
+        ),
         clock=clock,
     )
 

@@ -291,7 +291,7 @@ class Rapport:
         """Everything to know before contacting the customer, with the ``recent`` latest
         purchases and interactions."""
         with self._store() as store:
-            return store.profile(external_id, recent=recent)
+            return store.profile(external_id, now=self.now(), recent=recent)
 
     def find_customers(
         self,

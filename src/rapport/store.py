@@ -61,6 +61,7 @@ from rapport.models.schemas import (
     PromiseOut,
     PurchaseIn,
     PurchaseOut,
+    RhythmOut,
     SurveyAnswerOut,
     SurveyIn,
     TaskOut,
@@ -81,10 +82,12 @@ from rapport.models.tables import (
     Purchase,
     SurveyAnswer,
 )
+from rapport.rhythm import Visit, rhythm_of
 
 #: Rows per statement: well under every driver's bound-parameter limit.
 CHUNK = 500
 TRAILING_DAYS = 365
+RHYTHM_DAYS = 730
 TRAILING_SPEND_CHECKPOINT = "trailing_spend"
 
 _T = TypeVar("_T")
@@ -512,7 +515,7 @@ class Store:
         stmt = stmt.order_by(*ordering).limit(limit).offset(offset)
         return [customer_out(c) for c in self.session.scalars(stmt)]
 
-    def profile(self, external_id: str, *, recent: int = 10) -> CustomerProfile:
+    def profile(self, external_id: str, *, now: dt.datetime, recent: int = 10) -> CustomerProfile:
         customer = self.session.scalar(
             select(Customer)
             .where(Customer.external_id == external_id)
@@ -549,8 +552,26 @@ class Store:
             .where(Promise.customer_id == customer.id, Promise.status == PromiseStatus.OPEN)
             .order_by(Promise.due_at)
         )
+        since = now - dt.timedelta(days=RHYTHM_DAYS)
+        visits = [
+            Visit(occurred_at.date(), description)
+            for occurred_at, description in self.session.execute(
+                select(Purchase.occurred_at, Purchase.description).where(
+                    Purchase.customer_id == customer.id,
+                    Purchase.status == PurchaseStatus.COMPLETED,
+                    Purchase.occurred_at >= since,
+                )
+            )
+        ]
+        rhythm = rhythm_of(visits)
         return CustomerProfile(
             **customer_out(customer).model_dump(),
+            rhythm=RhythmOut(
+                visits=rhythm.visits,
+                usual_item=rhythm.usual_item,
+                usual_weekdays=list(rhythm.usual_weekdays),
+                median_gap_days=rhythm.median_gap_days,
+            ),
             interests=[InterestOut.model_validate(i) for i in customer.interests],
             family=[family_member_out(f) for f in customer.family],
             important_dates=[important_date_out(d) for d in customer.important_dates],

@@ -392,8 +392,19 @@ class ConsentChangeOut(_Output):
     source: str | None
 
 
+class RhythmOut(_Output):
+    """How the customer usually buys (from two years of purchases)."""
+
+    visits: int
+    usual_item: str | None
+    usual_weekdays: list[int]  # Monday = 0
+    median_gap_days: float | None
+
+
 class CustomerProfile(CustomerOut):
     """Everything staff should know before contacting the customer."""
+
+    rhythm: RhythmOut
 
     interests: list[InterestOut]
     family: list[FamilyMemberOut]
