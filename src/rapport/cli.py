@@ -31,7 +31,13 @@ from rapport import database
 from rapport._api import Rapport
 from rapport._errors import ImportRejected, RapportError
 from rapport.config import CONFIG_FILE_NAME, Settings, load_settings
-from rapport.demo import demo_customers, demo_interactions, demo_purchases
+from rapport.demo import (
+    demo_cases,
+    demo_customers,
+    demo_interactions,
+    demo_promises,
+    demo_purchases,
+)
 from rapport.importing import ImportKind, RowProblem
 from rapport.models.enums import TaskKind, TaskStatus
 from rapport.models.schemas import CustomerProfile
@@ -558,6 +564,13 @@ def demo(
             demo_interactions([p["external_id"] for p in people], seed=seed, as_of=as_of)
         )
         _in_batches("Interactions", contacts, crm.record_interactions)
+        ids = [p["external_id"] for p in people]
+        for case, resolved_at in demo_cases(ids, seed=seed, as_of=as_of):
+            opened = crm.open_case(case)
+            if resolved_at is not None:
+                crm.resolve_case(opened.id, at=resolved_at, on_first_contact=True)
+        for promise in demo_promises(ids, seed=seed, as_of=as_of):
+            crm.create_promise(promise)
         result = crm.plan(as_of)
         rows = crm.outreach(as_of)
         sheet = folder / "call-sheet.html"

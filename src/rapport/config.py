@@ -177,7 +177,7 @@ class AftercareSettings(RuleSettings):
     days_after: Annotated[int, Field(ge=0, le=3650)] = 14
     window_days: Annotated[int, Field(ge=0, le=60)] = 7
     category: str | None = None
-    min_amount: Amount | None = None
+    min_amount: Amount | None = Decimal(200)
 
 
 class AnniversarySettings(RuleSettings):

@@ -288,3 +288,53 @@ def _ascii(text: str) -> str:
 
     normalized = unicodedata.normalize("NFKD", text)
     return "".join(c for c in normalized if c.isascii() and c.isalnum())
+
+
+def demo_cases(
+    customer_ids: list[str], *, seed: int, as_of: dt.date
+) -> Iterator[tuple[dict[str, Any], dt.datetime | None]]:
+    """Complaints for a few customers: (the case, when it was resolved or None if open)."""
+    rng = random.Random(seed + 3)
+    problems = (
+        "Delivery arrived two days late",
+        "Zip on the winter coat broke after a week",
+        "Charged twice for one order",
+        "Espresso machine leaks water",
+    )
+    for index, customer_id in enumerate(customer_ids):
+        if rng.random() > 0.03:
+            continue
+        opened = dt.datetime.combine(
+            as_of - dt.timedelta(days=rng.randint(0, 12)), dt.time(10), tzinfo=dt.UTC
+        )
+        resolved = opened + dt.timedelta(days=rng.randint(1, 4)) if rng.random() < 0.5 else None
+        case = {
+            "customer_id": customer_id,
+            "summary": rng.choice(problems),
+            "opened_at": opened,
+            "severity": rng.choice(("normal", "normal", "high")),
+            "owner": STAFF[index % len(STAFF)],
+        }
+        yield case, (resolved if resolved and resolved.date() <= as_of else None)
+
+
+def demo_promises(
+    customer_ids: list[str], *, seed: int, as_of: dt.date
+) -> Iterator[dict[str, Any]]:
+    """Open promises for a few customers, some due soon and some already late."""
+    rng = random.Random(seed + 4)
+    things = (
+        "Order the coat in the next size",
+        "Call back with the repair estimate",
+        "Set aside the new catalogue",
+    )
+    for index, customer_id in enumerate(customer_ids):
+        if rng.random() > 0.03:
+            continue
+        due = as_of + dt.timedelta(days=rng.randint(-3, 5))
+        yield {
+            "customer_id": customer_id,
+            "what": rng.choice(things),
+            "due_at": dt.datetime.combine(due, dt.time(15), tzinfo=dt.UTC),
+            "staff": STAFF[index % len(STAFF)],
+        }

@@ -47,6 +47,17 @@ RULE_LABELS = {
     "birthday_card": "Birthday card",
     "thank_you_note": "Thank-you note",
     "check_in_call": "Check-in call",
+    "welcome": "Welcome",
+    "aftercare": "Aftercare",
+    "anniversary": "Anniversary",
+    "family_birthday": "Family birthday",
+    "rhythm_break": "We miss you",
+    "surprise": "Surprise gift",
+    "promise_reminder": "Promise due soon",
+    "promise_delay_notice": "Promise late: tell the customer",
+    "case_acknowledge": "New complaint: acknowledge",
+    "case_follow_up": "Open complaint: follow up",
+    "case_survey": "Complaint resolved: survey",
 }
 
 
@@ -189,4 +200,21 @@ def occasion_reason(task: OutreachTask) -> str:
     if task.rule == "check_in_call":
         last = context.get("last_contact")
         return f"{label}: last contact {last}" if last else f"{label}: no contact on record"
+    if task.rule.startswith("promise_"):
+        return f"{label}: {context.get('what')} (promised for {context.get('promised_on')})"
+    if task.rule.startswith("case_"):
+        return f"{label}: {context.get('summary')} (opened {context.get('opened_on')})"
+    if task.rule == "rhythm_break":
+        gap = context.get("median_gap_days")
+        return f"{label}: usually every {gap:g} days, last {context.get('last_purchase_on')}"
+    if task.rule.startswith("aftercare") and context.get("item"):
+        return f"{label}: {context['item']} (bought {context.get('bought_on')})"
+    if task.rule == "welcome" and context.get("item"):
+        return f"{label}: first purchase {context['item']}"
+    if task.rule == "anniversary":
+        what = context.get("label") or "customer"
+        return f"{label}: {what}, {context.get('years')} years on {context.get('anniversary_on')}"
+    if task.rule == "family_birthday":
+        member = f"{context.get('member')} ({context.get('relation')})"
+        return f"{label}: {member} on {context.get('birthday')}"
     return label
