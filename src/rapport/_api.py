@@ -801,9 +801,13 @@ class Rapport:
         )
 
     def report(self, start: dt.date, end: dt.date) -> OutreachReport:
-        """Tasks due from ``start`` to ``end``: planned, done, late, missed, per rule."""
+        """Service metrics for ``start`` to ``end``: tasks per rule (planned, done, on
+        time, late, missed), top-segment coverage, complaints, promises, surveys."""
+        segment = self.settings.rules.check_in_call
         with self._store() as store:
-            return outreach_report(store.session, start, end)
+            return outreach_report(
+                store.session, start, end, top_share=segment.top_share, tag=segment.tag
+            )
 
     # ------------------------------------------------------------------ personal data
 

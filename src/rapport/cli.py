@@ -38,7 +38,9 @@ from rapport.demo import (
     demo_promises,
     demo_purchases,
 )
+from rapport.exports.report_page import write_report_page
 from rapport.importing import ImportKind, RowProblem
+from rapport.metrics import OutreachReport
 from rapport.models.enums import TaskKind, TaskStatus
 from rapport.models.schemas import CustomerProfile
 from rapport.planner import PlanReport
@@ -493,9 +495,19 @@ def report(
         dt.datetime | None,
         typer.Option("--to", formats=["%Y-%m-%d"], help="Last due day (default: today)."),
     ] = None,
+    format: Annotated[
+        str, typer.Option("--format", help="table, json or html (a page with charts).")
+    ] = "table",
     as_json: JsonOption = False,
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Write to this file (default: stdout).")
+    ] = None,
 ) -> None:
-    """Tasks due in a date range: planned, done, late and missed, per rule."""
+    """Service metrics: tasks per rule, coverage, complaints, promises, surveys."""
+    format = "json" if as_json else format
+    if format not in ("table", "json", "html"):
+        err.print(f"error: --format must be table, json or html, not {format!r}", markup=False)
+        raise typer.Exit(2)
     with _rapport(db, config) as crm:
         last = _day(end) or crm.today()
         first = _day(start) or last - dt.timedelta(days=30)
@@ -503,27 +515,47 @@ def report(
             err.print("error: --from is after --to", markup=False)
             raise typer.Exit(2)
         result = crm.report(first, last)
-    if as_json:
-        out.print_json(result.model_dump_json())
-        return
-    out.print(f"tasks due {first.isoformat()} to {last.isoformat()}", markup=False)
+        business, now = crm.settings.business.name, crm.now()
+    with _output(output) as handle:
+        if format == "json":
+            handle.write(result.model_dump_json(indent=2) + "\n")
+        elif format == "html":
+            write_report_page(result, handle, business=business, generated_at=now)
+        else:
+            _print_report(result, handle)
+
+
+def _print_report(result: OutreachReport, handle: TextIO) -> None:
+    lines = [f"tasks due {result.start.isoformat()} to {result.end.isoformat()}"]
     header = ("rule", "tasks", "planned", "done", "late", "missed", "expired", "on time")
     rows = [
         (
             name,
-            *(
-                str(getattr(m, f))
-                for f in ("tasks", "planned", "done", "late", "missed", "expired")
-            ),
+            *(str(getattr(m, field)) for field in header[1:7]),
             f"{m.on_time_rate:.0%}" if m.on_time_rate is not None else "-",
         )
         for name, m in [*result.rules.items(), ("total", result.total)]
     ]
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
     for row in [header, *rows]:
-        out.print(
-            "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip(), markup=False
-        )
+        lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+    s = result.service
+
+    def rate(value: float | None) -> str:
+        return f"{value:.0%}" if value is not None else "-"
+
+    lines += [
+        "",
+        f"top customers contacted in 90 days: {s.top_segment_contacted_90d} of "
+        f"{s.top_segment} ({rate(s.coverage)})",
+        f"complaints: {s.cases_opened} opened, {s.cases_resolved} resolved, "
+        f"{rate(s.first_contact_resolution_rate)} on first contact, median "
+        f"{s.median_days_to_resolution if s.median_days_to_resolution is not None else '-'} days",
+        f"promises kept on time: {s.promises_kept_on_time} of {s.promises_due}",
+        f"survey answers: {s.survey_answers}, average "
+        f"{s.average_survey_score if s.average_survey_score is not None else '-'}",
+    ]
+    handle.write("\n".join(lines) + "\n")
 
 
 # ---------------------------------------------------------------------------- demo

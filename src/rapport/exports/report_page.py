@@ -1,0 +1,34 @@
+"""The metrics report as a self-contained HTML page with simple inline SVG charts."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TextIO
+
+import jinja2
+
+from rapport.exports import RULE_LABELS
+from rapport.metrics import OutreachReport
+
+_ENV = jinja2.Environment(
+    loader=jinja2.PackageLoader("rapport.exports", "."),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def write_report_page(
+    report: OutreachReport, out: TextIO, *, business: str, generated_at: dt.datetime
+) -> None:
+    """Write the page: a bar per rule (done, late, missed), then the service metrics."""
+    largest = max([m.tasks for m in report.rules.values()] or [1]) or 1
+    for chunk in _ENV.get_template("report.html.j2").generate(
+        report=report,
+        business=business,
+        generated_at=generated_at,
+        labels=RULE_LABELS,
+        largest=largest,
+    ):
+        out.write(chunk)
