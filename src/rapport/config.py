@@ -7,6 +7,7 @@ than when a rule first runs.
 
 from __future__ import annotations
 
+import datetime as dt
 import tomllib
 from collections.abc import Mapping
 from decimal import Decimal
@@ -15,7 +16,8 @@ from typing import Annotated, Any, Literal
 
 import holidays
 import pydantic
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from dateutil.rrule import rrulestr
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from rapport._errors import ConfigError
 from rapport.models.enums import Channel
@@ -248,6 +250,73 @@ class RulesSettings(BaseModel):
         return sorted((self.model_extra or {}).keys())
 
 
+class CustomTrigger(_Section):
+    """When a declarative rule fires: exactly one of a date field, a calendar rule
+    (RFC 5545 RRULE), an event, or inactivity."""
+
+    date_field: Literal["birthday", "customer_since"] | None = None
+    rrule: str | None = None
+    event: Literal["purchase", "interaction"] | None = None
+    inactive_days: Annotated[int, Field(ge=1, le=3650)] | None = None
+    offset_days: Annotated[int, Field(ge=-365, le=3650)] = 0
+    category: str | None = None  # purchase events
+    min_amount: Amount | None = None  # purchase events, business currency
+    interaction_kind: str | None = None  # interaction events
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> CustomTrigger:
+        given = [
+            name
+            for name in ("date_field", "rrule", "event", "inactive_days")
+            if getattr(self, name) is not None
+        ]
+        if len(given) != 1:
+            raise ValueError(
+                "give exactly one of date_field, rrule, event or inactive_days"
+                + (f" (got {', '.join(given)})" if given else "")
+            )
+        if self.rrule is not None:
+            try:
+                rrulestr(self.rrule, dtstart=dt.datetime(2000, 1, 1))
+            except (ValueError, TypeError) as error:
+                raise ValueError(f"rrule {self.rrule!r} is not an RFC 5545 rule: {error}") from None
+        return self
+
+
+class CustomCondition(_Section):
+    """Who a declarative rule is for; every given key must hold (compiled to SQL)."""
+
+    tags_any: list[str] = []
+    interests_any: list[str] = []
+    languages: list[str] = []
+    countries: list[str] = []
+    owners: list[str] = []
+    top_segment: bool = False
+    min_spend_365d: Amount | None = None
+    min_lifetime_value: Amount | None = None
+    min_purchase_count: Annotated[int, Field(ge=0)] | None = None
+
+
+class CustomAction(_Section):
+    """What a declarative rule plans."""
+
+    kind: Literal["card", "note", "gift"] = "card"  # what a letter by mail is
+    channels: Annotated[list[Channel], Field(min_length=1)] = [Channel.EMAIL]
+    template: str | None = None  # a template folder; default: the rule's name
+    priority: Annotated[int, Field(ge=0, le=1000)] = 50
+    window_days: Annotated[int, Field(ge=0, le=365)] = 7
+
+
+class CustomRuleSpec(_Section):
+    """A ``[[custom_rules]]`` entry: trigger, condition and action, checked at load time."""
+
+    name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{1,60}$")]
+    enabled: bool = True
+    trigger: CustomTrigger
+    condition: CustomCondition = CustomCondition()
+    action: CustomAction = CustomAction()
+
+
 class Settings(BaseModel):
     """All of rapport's settings; every key has a default."""
 
@@ -261,6 +330,7 @@ class Settings(BaseModel):
     outreach: OutreachSettings = OutreachSettings()
     consent: ConsentDefaults = ConsentDefaults()
     rules: RulesSettings = RulesSettings()
+    custom_rules: list[CustomRuleSpec] = []
 
 
 def parse_settings(data: Mapping[str, Any], *, source: str = "settings") -> Settings:

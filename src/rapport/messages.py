@@ -289,10 +289,12 @@ def render_task(
     renderer: Renderer, task: OutreachTask, variables: Mapping[str, Any], language: str | None
 ) -> RenderedTask:
     """Write one task's message (or call script) and its talking points."""
+    # A declarative rule may name another template folder than its own.
+    folder = str((task.context or {}).get("template") or task.rule)
     if task.kind is TaskKind.CALL:
-        call = renderer.render_call(task.rule, language, variables)
+        call = renderer.render_call(folder, language, variables)
         return RenderedTask(task.id, None, call, call.talking_points)
-    message = renderer.render_message(task.rule, task.kind.value, language, variables)
+    message = renderer.render_message(folder, task.kind.value, language, variables)
     points = tuple(renderer.talking_points(message.language, variables))
     return RenderedTask(task.id, message, None, points)
 

@@ -22,7 +22,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from rapport._errors import ConfigError
-from rapport.config import ConsentDefaults, RuleSettings, Settings, describe
+from rapport.config import ConsentDefaults, CustomRuleSpec, RuleSettings, Settings, describe
 from rapport.dates import WorkingDays
 from rapport.models.enums import (
     CaseStatus,
@@ -41,6 +41,7 @@ from rapport.rules import (
     Rule,
     named_aftercare,
 )
+from rapport.rules.declarative import declarative_rule
 from rapport.store import Store, chunked
 
 #: Tasks that stand for a contact made or still to make; they count against the caps.
@@ -245,7 +246,8 @@ class Planner:
             for name in settings.rules.extra_names()
             if name.startswith(f"{Aftercare.name}_")
         ]
-        classes = [*BUILTIN_RULES, *aftercare, *extra_rules]
+        custom = [declarative_rule(spec) for spec in settings.custom_rules]
+        classes = [*BUILTIN_RULES, *aftercare, *custom, *extra_rules]
         names = [cls.name for cls in classes]
         if duplicates := sorted({n for n in names if names.count(n) > 1}):
             raise ConfigError(f"two rules are named {duplicates[0]!r}; rule names must differ")
@@ -256,6 +258,11 @@ class Planner:
         self.rules = [cls(self._rule_settings(cls)) for cls in classes]
 
     def _rule_settings(self, cls: type[Rule]) -> RuleSettings:
+        spec = getattr(cls, "spec", None)
+        if isinstance(spec, CustomRuleSpec):
+            return RuleSettings(
+                enabled=spec.enabled, channels=spec.action.channels, priority=spec.action.priority
+            )
         section = self.settings.rules.section(cls.name)
         if isinstance(section, cls.settings_model):
             return section

@@ -1,0 +1,260 @@
+"""Rules written in ``rapport.toml`` (``[[custom_rules]]``), without Python.
+
+A trigger (a date field with an offset, an RFC 5545 calendar rule, a purchase or
+interaction event, or inactivity), a condition over customer fields, tags, interests and
+rollups that compiles to SQL — never ``eval`` — and an action (kind, channels, template,
+priority). Everything is validated when the settings are loaded; see docs/rules.md.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection, Iterator, Mapping
+from typing import Any, ClassVar
+
+from dateutil.rrule import rrulestr
+from sqlalchemy import ColumnElement, and_, func, or_, select, true, tuple_, update
+from sqlalchemy.orm import Session
+
+from rapport.config import CustomCondition, CustomRuleSpec
+from rapport.dates import latest_yearly_on_or_before, month_days_between
+from rapport.models.enums import Channel, PurchaseStatus, TaskKind, TaskStatus
+from rapport.models.tables import (
+    Customer,
+    CustomerTag,
+    Interaction,
+    Interest,
+    OutreachTask,
+    Purchase,
+)
+from rapport.rules.base import DEFAULT_KINDS, Occasion, PlanContext, Rule
+from rapport.rules.segments import top_segment
+
+OPEN_STATUSES = (TaskStatus.PLANNED, TaskStatus.SNOOZED)
+
+
+def condition_sql(condition: CustomCondition, ctx: PlanContext) -> ColumnElement[bool]:
+    """The condition as one SQL boolean over ``Customer``."""
+    parts: list[ColumnElement[bool]] = [true()]
+    if condition.tags_any:
+        parts.append(
+            select(CustomerTag.customer_id)
+            .where(CustomerTag.customer_id == Customer.id, CustomerTag.tag.in_(condition.tags_any))
+            .exists()
+        )
+    if condition.interests_any:
+        keys = [topic.strip().casefold() for topic in condition.interests_any]
+        parts.append(
+            select(Interest.id)
+            .where(Interest.customer_id == Customer.id, Interest.topic_key.in_(keys))
+            .exists()
+        )
+    if condition.languages:
+        parts.append(
+            or_(
+                *(
+                    or_(Customer.language == tag, Customer.language.startswith(f"{tag}-"))
+                    for tag in condition.languages
+                )
+            )
+        )
+    if condition.countries:
+        parts.append(Customer.country.in_([c.upper() for c in condition.countries]))
+    if condition.owners:
+        parts.append(Customer.owner.in_(condition.owners))
+    if condition.top_segment:
+        segment = ctx.settings.rules.check_in_call
+        parts.append(top_segment(ctx.session, segment.top_share, segment.tag))
+    if condition.min_spend_365d is not None:
+        parts.append(Customer.spend_365d >= condition.min_spend_365d)
+    if condition.min_lifetime_value is not None:
+        parts.append(Customer.lifetime_value >= condition.min_lifetime_value)
+    if condition.min_purchase_count is not None:
+        parts.append(Customer.purchase_count >= condition.min_purchase_count)
+    return and_(*parts)
+
+
+class DeclarativeRule(Rule):
+    """A rule built from a ``[[custom_rules]]`` entry."""
+
+    spec: ClassVar[CustomRuleSpec]
+
+    def occasions(self, ctx: PlanContext) -> Iterator[Occasion]:
+        trigger = self.spec.trigger
+        if trigger.date_field is not None:
+            yield from self._date_field(ctx)
+        elif trigger.rrule is not None:
+            yield from self._calendar(ctx)
+        elif trigger.event is not None:
+            yield from self._events(ctx)
+        else:
+            yield from self._inactivity(ctx)
+
+    def _occasion(
+        self,
+        customer_id: int,
+        key: str,
+        due_on: dt.date,
+        context: dict[str, Any],
+        anchor_at: dt.datetime | None = None,
+    ) -> Occasion:
+        action = self.spec.action
+        template = action.template or self.name
+        return Occasion(
+            customer_id=customer_id,
+            occasion_key=f"{self.name}:{customer_id}:{key}",
+            due_on=due_on,
+            window_end=due_on + dt.timedelta(days=action.window_days),
+            priority=action.priority,
+            context={**context, "template": template},
+            anchor_at=anchor_at,
+        )
+
+    def _date_field(self, ctx: PlanContext) -> Iterator[Occasion]:
+        offset = dt.timedelta(days=self.spec.trigger.offset_days)
+        first, last = ctx.first_due - offset, ctx.last_due - offset
+        pairs = sorted(month_days_between(first, last))
+        month: Any
+        day: Any
+        year: Any
+        if self.spec.trigger.date_field == "birthday":
+            month, day, year = Customer.birth_month, Customer.birth_day, Customer.birth_year
+        else:
+            month = func.extract("month", Customer.customer_since)
+            day = func.extract("day", Customer.customer_since)
+            year = func.extract("year", Customer.customer_since)
+        stmt = select(Customer.id, month, day, year).where(
+            month.is_not(None), condition_sql(self.spec.condition, ctx)
+        )
+        if len(pairs) < 366:
+            stmt = stmt.where(tuple_(month, day).in_(pairs))
+        for customer_id, m, d, y in ctx.session.execute(stmt):
+            occurs = latest_yearly_on_or_before(int(m), int(d), last)
+            if occurs < first or (y is not None and occurs.year <= int(y)):
+                continue
+            yield self._occasion(
+                customer_id,
+                str(occurs.year),
+                occurs + offset,
+                {"date_on": occurs.isoformat(), "years": occurs.year - int(y) if y else None},
+            )
+
+    def _calendar(self, ctx: PlanContext) -> Iterator[Occasion]:
+        offset = dt.timedelta(days=self.spec.trigger.offset_days)
+        first, last = ctx.first_due - offset, ctx.last_due - offset
+        rule = rrulestr(str(self.spec.trigger.rrule), dtstart=dt.datetime(first.year - 1, 1, 1))
+        dates = [
+            moment.date()
+            for moment in rule.between(
+                dt.datetime.combine(first, dt.time.min),
+                dt.datetime.combine(last, dt.time.max),
+                inc=True,
+            )
+        ]
+        if not dates:
+            return
+        occurs = dates[-1]  # the latest only: an outage never sends two at once
+        customers = ctx.session.scalars(
+            select(Customer.id).where(condition_sql(self.spec.condition, ctx))
+        )
+        for customer_id in customers:
+            yield self._occasion(
+                customer_id, occurs.isoformat(), occurs + offset, {"date_on": occurs.isoformat()}
+            )
+
+    def _events(self, ctx: PlanContext) -> Iterator[Occasion]:
+        trigger = self.spec.trigger
+        offset = dt.timedelta(days=trigger.offset_days)
+        since = ctx.day_start(ctx.first_due - offset)
+        until = ctx.day_start(ctx.last_due - offset + dt.timedelta(days=1))
+        model: Any = Purchase if trigger.event == "purchase" else Interaction
+        conditions: list[Any] = [model.occurred_at >= since, model.occurred_at < until]
+        if trigger.event == "purchase":
+            conditions.append(Purchase.status == PurchaseStatus.COMPLETED)
+            if trigger.category is not None:
+                conditions.append(Purchase.category == trigger.category)
+            if trigger.min_amount is not None:
+                conditions.append(Purchase.currency == ctx.settings.business.currency)
+                conditions.append(Purchase.amount >= trigger.min_amount)
+            label = Purchase.description
+        else:
+            if trigger.interaction_kind is not None:
+                conditions.append(Interaction.kind == trigger.interaction_kind)
+            label = Interaction.summary
+        rows = ctx.session.execute(
+            select(model.id, model.customer_id, model.occurred_at, label)
+            .join(Customer, Customer.id == model.customer_id)
+            .where(*conditions, condition_sql(self.spec.condition, ctx))
+        )
+        for event_id, customer_id, occurred_at, text in rows:
+            happened = ctx.local_date(occurred_at)
+            yield self._occasion(
+                customer_id,
+                f"{trigger.event}-{event_id}",
+                happened + offset,
+                {"event_on": happened.isoformat(), "about": text},
+            )
+
+    def _inactivity(self, ctx: PlanContext) -> Iterator[Occasion]:
+        days = int(self.spec.trigger.inactive_days or 0)
+        anchor = func.coalesce(Customer.last_contact_at, Customer.created_at)
+        rows = ctx.session.execute(
+            select(Customer.id, anchor.label("anchor")).where(
+                anchor < ctx.day_start(ctx.last_due - dt.timedelta(days=days - 1)),
+                condition_sql(self.spec.condition, ctx),
+            )
+        )
+        for customer_id, anchored in rows:
+            since = ctx.local_date(anchored)
+            due_on = since + dt.timedelta(days=days)
+            if due_on < ctx.first_due:
+                due_on = ctx.as_of  # quiet for longer than the catch-up period: now
+            yield self._occasion(
+                customer_id,
+                since.isoformat(),
+                due_on,
+                {"quiet_since_on": since.isoformat()},
+                anchor_at=anchored,
+            )
+
+    def reconcile(
+        self, session: Session, now: dt.datetime, customer_ids: Collection[int] | None
+    ) -> int:
+        """For inactivity rules: any newer contact cancels the planned task."""
+        if self.spec.trigger.inactive_days is None:
+            return 0
+        newer = (
+            select(Customer.last_contact_at)
+            .where(Customer.id == OutreachTask.customer_id)
+            .scalar_subquery()
+        )
+        stmt = (
+            update(OutreachTask)
+            .where(
+                OutreachTask.rule == self.name,
+                OutreachTask.status.in_(OPEN_STATUSES),
+                OutreachTask.anchor_at.is_not(None),
+                newer > OutreachTask.anchor_at,
+            )
+            .values(status=TaskStatus.CANCELLED, reason="contact_reset", completed_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if customer_ids is not None:
+            stmt = stmt.where(OutreachTask.customer_id.in_(sorted(customer_ids)))
+        return int(session.execute(stmt).rowcount or 0)  # type: ignore[attr-defined]
+
+
+def declarative_rule(spec: CustomRuleSpec) -> type[Rule]:
+    """A rule class for one ``[[custom_rules]]`` entry."""
+    mail_kind = TaskKind(spec.action.kind)
+    kinds: Mapping[Channel, TaskKind] = {**DEFAULT_KINDS, Channel.MAIL: mail_kind}
+    return type(
+        f"Custom_{spec.name}",
+        (DeclarativeRule,),
+        {
+            "name": spec.name,
+            "spec": spec,
+            "kinds": kinds,
+            "__doc__": f"[[custom_rules]] {spec.name}",
+        },
+    )
