@@ -183,3 +183,14 @@ def test_language_tags_are_normalized_to_bcp47(
     rapport: Rapport, value: str, normalized: str
 ) -> None:
     assert rapport.upsert_customer({**GOOD_CUSTOMER, "language": value}).language == normalized
+
+
+def test_the_control_characters_refused_are_exactly_unicodes_cc_category() -> None:
+    import unicodedata
+
+    from rapport.models.values import _CONTROL, _CONTROL_MULTILINE
+
+    control = {chr(i) for i in range(0x110000) if unicodedata.category(chr(i)) == "Cc"}
+    refused = {chr(i) for i in range(0x110000) if _CONTROL.match(chr(i))}
+    assert refused == control
+    assert {c for c in control if not _CONTROL_MULTILINE.match(c)} == {"\t", "\n", "\r"}

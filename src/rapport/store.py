@@ -187,6 +187,34 @@ class Store:
             return stmt.on_conflict_do_nothing(index_elements=[conflict])
         return stmt
 
+    def _insert_new(
+        self, model: type[Any], rows: Sequence[dict[str, Any]], key: str
+    ) -> tuple[list[dict[str, Any]], list[int]]:
+        """Insert the rows whose ``key`` is not stored yet (rows without a key always go in).
+
+        Returns the rows inserted and, for a single row, its id. Many rows are written
+        with one executemany and no RETURNING (which SQLAlchemy would have to splice row
+        by row); ON CONFLICT DO NOTHING still keeps a concurrent writer's row.
+        """
+        column = getattr(model, key)
+        stored: set[Any] = set()
+        for id_batch in chunked(sorted({row[key] for row in rows if row[key] is not None})):
+            stored.update(self.session.scalars(select(column).where(column.in_(id_batch))))
+        fresh: list[dict[str, Any]] = []
+        for row in rows:
+            if row[key] is not None:
+                if row[key] in stored:
+                    continue
+                stored.add(row[key])  # the first of repeats in one batch wins
+            fresh.append(row)
+        if len(fresh) == 1:
+            stmt = self._insert_ignoring(model, key).returning(model.id)
+            ids = list(self.session.scalars(stmt, fresh))
+            return (fresh if ids else []), ids
+        for batch in chunked(fresh):
+            self.session.execute(self._insert_ignoring(model, key), list(batch))
+        return fresh, []
+
     def customer_ids(self, external_ids: Iterable[str]) -> dict[str, int]:
         """Map external ids to internal ids; unknown ids are simply absent."""
         wanted = sorted(set(external_ids))
@@ -235,13 +263,8 @@ class Store:
         new_rows = [
             self._new_customer_row(c, now) for key, c in latest.items() if key not in before
         ]
-        inserted: set[str] = set()
-        for batch in chunked(new_rows):
-            stmt = self._insert_ignoring(Customer, "external_id").returning(Customer.external_id)
-            inserted.update(self.session.scalars(stmt, list(batch)))
-        if raced := [row["external_id"] for row in new_rows if row["external_id"] not in inserted]:
-            before.update(self._consent_state(raced))
-        # A row another writer inserted between our read and our insert is updated instead.
+        fresh, _ = self._insert_new(Customer, new_rows, "external_id")
+        inserted = {row["external_id"] for row in fresh}
         ids = self.customer_ids(latest.keys())
         existing = [key for key in latest if key not in inserted]
         current = self._stored_fields(existing)
@@ -684,10 +707,7 @@ class Store:
             }
             for p in purchases
         ]
-        created: list[int] = []
-        for batch in chunked(rows):
-            stmt = self._insert_ignoring(Purchase, "external_id").returning(Purchase.id)
-            created.extend(self.session.scalars(stmt, list(batch)))
+        fresh, created = self._insert_new(Purchase, rows, "external_id")
         refunded = {
             p.external_id
             for p in purchases
@@ -696,7 +716,7 @@ class Store:
         refunds = self._refund(refunded, now) if refunded else 0
         self.refresh_purchase_rollups(set(ids.values()), now)
         summary = WriteSummary(
-            created=len(created), unchanged=len(rows) - len(created) - refunds, updated=refunds
+            created=len(fresh), unchanged=len(rows) - len(fresh) - refunds, updated=refunds
         )
         return summary, created
 
@@ -878,10 +898,7 @@ class Store:
             }
             for i in interactions
         ]
-        created: list[int] = []
-        for batch in chunked(rows):
-            stmt = self._insert_ignoring(Interaction, "external_id").returning(Interaction.id)
-            created.extend(self.session.scalars(stmt, list(batch)))
+        fresh, created = self._insert_new(Interaction, rows, "external_id")
         latest = (
             select(func.max(Interaction.occurred_at))
             .where(Interaction.customer_id == Customer.id)
@@ -898,7 +915,7 @@ class Store:
                 )
                 .execution_options(synchronize_session=False)
             )
-        return WriteSummary(created=len(created), unchanged=len(rows) - len(created)), created
+        return WriteSummary(created=len(fresh), unchanged=len(rows) - len(fresh)), created
 
     def _require_tasks(self, task_ids: set[int]) -> None:
         if not task_ids:

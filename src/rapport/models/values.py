@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import unicodedata
 import zoneinfo
 from decimal import Decimal
 from functools import cache
@@ -28,12 +27,17 @@ def _blank_to_none(value: object) -> object:
     return value
 
 
+# Unicode's control characters (category Cc): C0, DEL and C1. Tabs and line breaks are
+# allowed in multi-line text only.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+_CONTROL_MULTILINE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
 def _clean_text(value: str, *, multiline: bool = False) -> str:
     value = value.strip()
-    allowed = {"\n", "\t", "\r"} if multiline else set()
-    for char in value:
-        if char not in allowed and unicodedata.category(char) == "Cc":
-            raise ValueError(f"contains the control character {char!r}; remove it")
+    found = (_CONTROL_MULTILINE if multiline else _CONTROL).search(value)
+    if found is not None:
+        raise ValueError(f"contains the control character {found.group()!r}; remove it")
     return value
 
 
