@@ -45,7 +45,9 @@ def generate(customers: int, out: Path, *, seed: int = 42, as_of: dt.date) -> di
         paths["interactions"].open("w", newline="", encoding="utf-8") as i_file,
     ):
         customers_csv, purchases_csv, interactions_csv = (
-            csv.writer(c_file), csv.writer(p_file), csv.writer(i_file)
+            csv.writer(c_file),
+            csv.writer(p_file),
+            csv.writer(i_file),
         )
         customers_csv.writerow(CUSTOMER_COLUMNS)
         purchases_csv.writerow(
@@ -98,8 +100,14 @@ def generate(customers: int, out: Path, *, seed: int = 42, as_of: dt.date) -> di
                 )
                 amount = min(round(rng.lognormvariate(3.5, 1.2), 2), 50_000)
                 purchases_csv.writerow(
-                    (f"P{purchase_id:09d}", external_id, moment.isoformat(), f"{amount:.2f}",
-                     "EUR", rng.choice(ITEMS))  # fmt: skip
+                    (
+                        f"P{purchase_id:09d}",
+                        external_id,
+                        moment.isoformat(),
+                        f"{amount:.2f}",
+                        "EUR",
+                        rng.choice(ITEMS),
+                    )
                 )
             if rng.random() < 0.33:
                 moment = dt.datetime.combine(
