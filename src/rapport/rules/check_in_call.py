@@ -6,16 +6,13 @@ import datetime as dt
 from collections.abc import Collection, Iterator
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from rapport.config import CheckInCallSettings
-from rapport.models.enums import TaskStatus
-from rapport.models.tables import Customer, OutreachTask
-from rapport.rules.base import Occasion, PlanContext, Rule
+from rapport.models.tables import Customer
+from rapport.rules.base import Occasion, PlanContext, Rule, cancel_superseded
 from rapport.rules.segments import top_segment
-
-OPEN_STATUSES = (TaskStatus.PLANNED, TaskStatus.SNOOZED)
 
 
 class CheckInCall(Rule):
@@ -100,22 +97,11 @@ class CheckInCall(Rule):
         self, session: Session, now: dt.datetime, customer_ids: Collection[int] | None
     ) -> int:
         """Cancel open check-ins whose cycle a newer contact has reset."""
-        newer_contact = (
-            select(Customer.last_contact_at)
-            .where(Customer.id == OutreachTask.customer_id)
-            .scalar_subquery()
+        return cancel_superseded(
+            session,
+            self.name,
+            Customer.last_contact_at,
+            reason="contact_reset",
+            now=now,
+            customer_ids=customer_ids,
         )
-        stmt = (
-            update(OutreachTask)
-            .where(
-                OutreachTask.rule == self.name,
-                OutreachTask.status.in_(OPEN_STATUSES),
-                OutreachTask.anchor_at.is_not(None),
-                newer_contact > OutreachTask.anchor_at,
-            )
-            .values(status=TaskStatus.CANCELLED, reason="contact_reset", completed_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        if customer_ids is not None:
-            stmt = stmt.where(OutreachTask.customer_id.in_(sorted(customer_ids)))
-        return int(session.execute(stmt).rowcount or 0)  # type: ignore[attr-defined]

@@ -16,11 +16,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from rapport.config import CaseAcknowledgeSettings, CaseFollowUpSettings, CaseSurveySettings
-from rapport.models.enums import CaseStatus, TaskStatus
+from rapport.models.enums import CaseStatus
 from rapport.models.tables import Case, OutreachTask
-from rapport.rules.base import Occasion, PlanContext, Rule
-
-OPEN_STATUSES = (TaskStatus.PLANNED, TaskStatus.SNOOZED)
+from rapport.rules.base import Occasion, PlanContext, Rule, cancel_open_tasks
 
 
 def _case_context(case: Case, ctx: PlanContext) -> dict[str, Any]:
@@ -37,27 +35,13 @@ def _cancel_for_resolved_cases(
     session: Session, rule: str, now: dt.datetime, customer_ids: Collection[int] | None
 ) -> int:
     """Cancel ``rule``'s open tasks whose case has been resolved."""
-    stmt = select(OutreachTask).where(
-        OutreachTask.rule == rule, OutreachTask.status.in_(OPEN_STATUSES)
-    )
-    if customer_ids is not None:
-        stmt = stmt.where(OutreachTask.customer_id.in_(sorted(customer_ids)))
-    tasks = list(session.scalars(stmt))
-    case_ids = {int((task.context or {}).get("case_id", 0)) for task in tasks}
-    resolved = set(
-        session.scalars(
-            select(Case.id).where(Case.id.in_(case_ids), Case.status == CaseStatus.RESOLVED)
-        )
-    )
-    cancelled = 0
-    for task in tasks:
-        if int((task.context or {}).get("case_id", 0)) in resolved:
-            task.status = TaskStatus.CANCELLED
-            task.reason = "case resolved"
-            task.completed_at = now
-            cancelled += 1
-    session.flush()
-    return cancelled
+    still_open = set(session.scalars(select(Case.id).where(Case.status == CaseStatus.OPEN)))
+
+    def moot(task: OutreachTask) -> str | None:
+        case_id = int((task.context or {}).get("case_id", 0))
+        return None if case_id in still_open else "case resolved"
+
+    return cancel_open_tasks(session, rule, now, customer_ids, moot)
 
 
 class CaseAcknowledge(Rule):

@@ -13,24 +13,21 @@ from collections.abc import Collection, Iterator, Mapping
 from typing import Any, ClassVar
 
 from dateutil.rrule import rrulestr
-from sqlalchemy import ColumnElement, and_, func, or_, select, true, tuple_, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, true, tuple_
 from sqlalchemy.orm import Session
 
 from rapport.config import CustomCondition, CustomRuleSpec
 from rapport.dates import latest_yearly_on_or_before, month_days_between
-from rapport.models.enums import Channel, PurchaseStatus, TaskKind, TaskStatus
+from rapport.models.enums import Channel, PurchaseStatus, TaskKind
 from rapport.models.tables import (
     Customer,
     CustomerTag,
     Interaction,
     Interest,
-    OutreachTask,
     Purchase,
 )
-from rapport.rules.base import DEFAULT_KINDS, Occasion, PlanContext, Rule
+from rapport.rules.base import DEFAULT_KINDS, Occasion, PlanContext, Rule, cancel_superseded
 from rapport.rules.segments import top_segment
-
-OPEN_STATUSES = (TaskStatus.PLANNED, TaskStatus.SNOOZED)
 
 
 def condition_sql(condition: CustomCondition, ctx: PlanContext) -> ColumnElement[bool]:
@@ -223,25 +220,14 @@ class DeclarativeRule(Rule):
         """For inactivity rules: any newer contact cancels the planned task."""
         if self.spec.trigger.inactive_days is None:
             return 0
-        newer = (
-            select(Customer.last_contact_at)
-            .where(Customer.id == OutreachTask.customer_id)
-            .scalar_subquery()
+        return cancel_superseded(
+            session,
+            self.name,
+            Customer.last_contact_at,
+            reason="contact_reset",
+            now=now,
+            customer_ids=customer_ids,
         )
-        stmt = (
-            update(OutreachTask)
-            .where(
-                OutreachTask.rule == self.name,
-                OutreachTask.status.in_(OPEN_STATUSES),
-                OutreachTask.anchor_at.is_not(None),
-                newer > OutreachTask.anchor_at,
-            )
-            .values(status=TaskStatus.CANCELLED, reason="contact_reset", completed_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        if customer_ids is not None:
-            stmt = stmt.where(OutreachTask.customer_id.in_(sorted(customer_ids)))
-        return int(session.execute(stmt).rowcount or 0)  # type: ignore[attr-defined]
 
 
 def declarative_rule(spec: CustomRuleSpec) -> type[Rule]:

@@ -16,11 +16,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from rapport.config import PromiseDelayNoticeSettings, PromiseReminderSettings
-from rapport.models.enums import PromiseStatus, TaskStatus
+from rapport.models.enums import PromiseStatus
 from rapport.models.tables import OutreachTask, Promise
-from rapport.rules.base import Occasion, PlanContext, Rule
-
-OPEN_STATUSES = (TaskStatus.PLANNED, TaskStatus.SNOOZED)
+from rapport.rules.base import Occasion, PlanContext, Rule, cancel_open_tasks
 
 
 def _promise_context(promise: Any, ctx: PlanContext) -> dict[str, Any]:
@@ -40,25 +38,16 @@ def cancel_tasks_of_closed_promises(
     still_relevant: Collection[PromiseStatus],
 ) -> int:
     """Cancel open tasks of ``rule`` whose promise is no longer in ``still_relevant``."""
-    stmt = select(OutreachTask).where(
-        OutreachTask.rule == rule, OutreachTask.status.in_(OPEN_STATUSES)
-    )
-    if customer_ids is not None:
-        stmt = stmt.where(OutreachTask.customer_id.in_(sorted(customer_ids)))
-    tasks = list(session.scalars(stmt))
-    ids = {int((task.context or {}).get("promise_id", 0)) for task in tasks}
-    rows = session.execute(select(Promise.id, Promise.status).where(Promise.id.in_(ids)))
-    statuses = {row.id: row.status for row in rows}
-    cancelled = 0
-    for task in tasks:
-        status = statuses.get(int((task.context or {}).get("promise_id", 0)))
-        if status not in still_relevant:
-            task.status = TaskStatus.CANCELLED
-            task.reason = f"promise {status.value if status else 'removed'}"
-            task.completed_at = now
-            cancelled += 1
-    session.flush()
-    return cancelled
+    relevant = set(session.scalars(select(Promise.id).where(Promise.status.in_(still_relevant))))
+
+    def moot(task: OutreachTask) -> str | None:
+        promise_id = int((task.context or {}).get("promise_id", 0))
+        if promise_id in relevant:
+            return None
+        promise = session.get(Promise, promise_id)
+        return f"promise {promise.status.value if promise else 'removed'}"
+
+    return cancel_open_tasks(session, rule, now, customer_ids, moot)
 
 
 class PromiseReminder(Rule):

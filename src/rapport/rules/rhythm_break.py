@@ -7,17 +7,16 @@ import math
 from collections import defaultdict
 from collections.abc import Collection, Iterator
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from rapport.config import RhythmBreakSettings
-from rapport.models.enums import PurchaseStatus, TaskStatus
-from rapport.models.tables import Customer, OutreachTask, Purchase
+from rapport.models.enums import PurchaseStatus
+from rapport.models.tables import Customer, Purchase
 from rapport.rhythm import Visit, rhythm_of
-from rapport.rules.base import Occasion, PlanContext, Rule
+from rapport.rules.base import Occasion, PlanContext, Rule, cancel_superseded
 from rapport.store import chunked
 
-OPEN_STATUSES = (TaskStatus.PLANNED, TaskStatus.SNOOZED)
 HISTORY_DAYS = 730
 YEAR = dt.timedelta(days=365)
 SHORTEST = dt.timedelta(days=14)
@@ -91,22 +90,11 @@ class RhythmBreak(Rule):
         self, session: Session, now: dt.datetime, customer_ids: Collection[int] | None
     ) -> int:
         """A purchase after the lapse began ends it: cancel the open "we miss you"."""
-        newer_purchase = (
-            select(Customer.last_purchase_at)
-            .where(Customer.id == OutreachTask.customer_id)
-            .scalar_subquery()
+        return cancel_superseded(
+            session,
+            self.name,
+            Customer.last_purchase_at,
+            reason="came back",
+            now=now,
+            customer_ids=customer_ids,
         )
-        stmt = (
-            update(OutreachTask)
-            .where(
-                OutreachTask.rule == self.name,
-                OutreachTask.status.in_(OPEN_STATUSES),
-                OutreachTask.anchor_at.is_not(None),
-                newer_purchase > OutreachTask.anchor_at,
-            )
-            .values(status=TaskStatus.CANCELLED, reason="came back", completed_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        if customer_ids is not None:
-            stmt = stmt.where(OutreachTask.customer_id.in_(sorted(customer_ids)))
-        return int(session.execute(stmt).rowcount or 0)  # type: ignore[attr-defined]

@@ -15,10 +15,10 @@ from sqlalchemy.orm import Session
 from rapport.config import ThankYouNoteSettings
 from rapport.models.enums import Channel, PurchaseStatus, TaskKind, TaskStatus
 from rapport.models.tables import OutreachTask, Purchase
-from rapport.rules.base import DEFAULT_KINDS, Occasion, PlanContext, Rule
+from rapport.rules.base import DEFAULT_KINDS, OPEN_TASK_STATUSES, Occasion, PlanContext, Rule
 from rapport.store import chunked
 
-OPEN_STATUSES = (TaskStatus.PLANNED, TaskStatus.SNOOZED)
+OPEN_STATUSES = OPEN_TASK_STATUSES
 
 
 class ThankYouNote(Rule):
