@@ -28,3 +28,26 @@ def test_readme_examples_run_in_order(
     assert lines[0] == "0 0"  # the example customer has no birthday card or check-in due
     assert "thank_you_note" not in lines[0]
     assert any(" email C-17 " in line for line in lines[1:])  # the thank-you, by email
+
+
+def test_the_configuration_example_in_the_docs_is_valid() -> None:
+    import tomllib
+
+    from rapport import parse_settings
+
+    text = (ROOT / "docs" / "configuration.md").read_text()
+    [example] = re.findall(r"```toml\n(.*?)```", text, flags=re.DOTALL)
+    settings = parse_settings(tomllib.loads(example), source="docs/configuration.md")
+    assert settings.business.name == "Harbour Books"
+    assert [rule.name for rule in settings.custom_rules] == ["mothers_day"]
+
+
+def test_the_declarative_rules_example_in_the_docs_is_valid() -> None:
+    import tomllib
+
+    from rapport import parse_settings
+
+    text = (ROOT / "docs" / "rules.md").read_text()
+    examples = re.findall(r"```toml\n(.*?)```", text, flags=re.DOTALL)
+    settings = parse_settings(tomllib.loads(examples[0]), source="docs/rules.md")
+    assert len(settings.custom_rules) == 4
