@@ -90,3 +90,55 @@ def test_four_planners_at_once_create_each_occasion_exactly_once(
     finally:
         engine.dispose()
     assert total == distinct == expected
+
+
+SHARD_WORKER = """
+import datetime as dt, sys, time
+from rapport import Rapport
+url, shard, start_at = sys.argv[1], sys.argv[2], float(sys.argv[3])
+with Rapport.from_url(url) as crm:
+    time.sleep(max(0.0, start_at - time.time()))
+    print(crm.plan(dt.date(2026, 3, 1), shard=shard).created)
+"""
+
+
+def occasion_keys(url: str) -> list[str]:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            return sorted(connection.execute(select(OutreachTask.occasion_key)).scalars())
+    finally:
+        engine.dispose()
+
+
+def test_four_shards_at_once_create_exactly_what_one_run_creates(
+    fresh_postgres_url: str,
+) -> None:
+    from tests.conftest import fresh_postgres_database
+
+    seed(fresh_postgres_url, 2000)
+    start_at = time.time() + 3
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-c", SHARD_WORKER, fresh_postgres_url, f"{k}/4", str(start_at)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for k in range(1, 5)
+    ]
+    results = [worker.communicate(timeout=300) for worker in workers]
+    for worker, (_, err) in zip(workers, results, strict=True):
+        assert worker.returncode == 0, err
+    created = [int(out.strip()) for out, _ in results]
+    print(f"shards created {created} tasks")
+    assert all(n > 0 for n in created)
+
+    with fresh_postgres_database() as reference:
+        seed(reference, 2000)
+        with Rapport.from_url(reference) as crm:
+            crm.plan(AS_OF)
+        expected = occasion_keys(reference)
+    sharded = occasion_keys(fresh_postgres_url)
+    assert sharded == expected  # no duplicates, no gaps
+    assert sum(created) == len(expected)

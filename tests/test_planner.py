@@ -706,3 +706,23 @@ def test_a_planned_task_whose_window_passed_expires(
     report = crm.plan(on(clock, task.window_end + dt.timedelta(days=1)))
     assert report.expired == 1
     assert crm.get_task(task.id).status is TaskStatus.EXPIRED
+
+
+def test_shards_one_after_another_plan_what_one_run_plans(build: Build, clock: FixedClock) -> None:
+    crm = build(THE_THREE)
+    for n in range(30):
+        customer(crm, f"C-{n}", birthday=f"--03-{n % 9 + 1:02d}", tags=["vip"] if n % 4 else [])
+    day = on(clock, D(2026, 3, 1))
+    expected = sorted(t.occasion_key for t in crm.plan(day, dry_run=True).tasks)
+    created = [crm.plan(day, shard=f"{k}/3").created for k in (1, 2, 3)]
+    assert all(n > 0 for n in created)
+    assert sorted(t.occasion_key for t in tasks(crm)) == expected
+    assert crm.plan(day).created == 0
+
+
+@pytest.mark.parametrize("text", ["0/3", "4/3", "two/3", "3"])
+def test_a_bad_shard_is_refused(build: Build, text: str) -> None:
+    from rapport import ConfigError
+
+    with pytest.raises(ConfigError, match="shard"):
+        build(THE_THREE).plan(D(2026, 3, 1), shard=text)

@@ -84,7 +84,7 @@ from rapport.models.schemas import (
 )
 from rapport.models.tables import OutreachTask
 from rapport.models.values import CurrencyCode, Timestamp
-from rapport.planner import Planner, PlanReport
+from rapport.planner import Planner, PlanReport, Shard
 from rapport.privacy import erase_customer, export_customer
 from rapport.rules import Rule
 from rapport.store import CustomerOrder, Store, WriteSummary
@@ -561,14 +561,17 @@ class Rapport:
         *,
         horizon_days: int | None = None,
         dry_run: bool = False,
+        shard: Shard | str | None = None,
     ) -> PlanReport:
         """Run the rules: create the tasks due by ``as_of + horizon_days``.
 
         ``as_of`` defaults to today in the business timezone. Safe to repeat: an occasion
         already planned is counted, never planned twice. ``dry_run`` writes nothing and
-        lists the tasks it would create in ``report.tasks``.
+        lists the tasks it would create in ``report.tasks``. ``shard`` (``"2/4"``) plans
+        only that shard's customers, so several workers can share a day's planning.
         """
         day = as_of if as_of is not None else self.today()
+        part = Shard.parse(shard) if isinstance(shard, str) else shard
         with self._store() as store:
             report = self.planner.plan(
                 store.session,
@@ -576,11 +579,12 @@ class Rapport:
                 now=self.now(),
                 horizon_days=horizon_days,
                 dry_run=dry_run,
+                shard=part,
             )
             if dry_run or not self.settings.planner.render_messages:
                 return report
             outcome = render_tasks(
-                store.session, self.renderer, self.settings, now=self.now(), today=day
+                store.session, self.renderer, self.settings, now=self.now(), today=day, shard=part
             )
             return report.model_copy(
                 update={"rendered": outcome.rendered, "render_errors": list(outcome.errors)}

@@ -258,10 +258,14 @@ def plan(
     ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Write nothing; show what.")] = False,
     as_json: JsonOption = False,
+    shard: Annotated[
+        str | None,
+        typer.Option("--shard", help="K/N: plan only shard K of N (several workers at once)."),
+    ] = None,
 ) -> None:
     """Run the rules: create the tasks due by as-of + horizon, and print the report."""
     with _rapport(db, config) as crm:
-        report = crm.plan(_day(as_of), horizon_days=horizon, dry_run=dry_run)
+        report = crm.plan(_day(as_of), horizon_days=horizon, dry_run=dry_run, shard=shard)
     if as_json:
         out.print_json(report.model_dump_json())
     else:

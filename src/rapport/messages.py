@@ -346,6 +346,7 @@ def render_tasks(
     today: dt.date,
     task_ids: Collection[int] | None = None,
     only_unrendered: bool = True,
+    shard: Any = None,
 ) -> RenderOutcome:
     """Render open tasks (by default those not rendered yet) and store the results.
 
@@ -359,6 +360,8 @@ def render_tasks(
         stmt = stmt.where(OutreachTask.rendered_at.is_(None))
     if task_ids is not None:
         stmt = stmt.where(OutreachTask.id.in_(sorted(task_ids)))
+    if shard is not None:
+        stmt = stmt.where(shard.condition(OutreachTask.customer_id))
     tasks = list(session.scalars(stmt.order_by(OutreachTask.id)))
     rendered = 0
     errors: list[str] = []

@@ -56,6 +56,40 @@ _ADVISORY_LOCK = 0x7261_7070  # "rapp"
 
 
 @dataclass(frozen=True)
+class Shard:
+    """Shard ``number`` of ``count``: the customers whose id falls in it.
+
+    The id is stable for a customer's life, so a customer always belongs to the same
+    shard, and all of a customer's tasks are planned (and capped) by the same worker.
+    """
+
+    number: int
+    count: int
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.number <= self.count:
+            raise ConfigError(
+                f"shard {self.number}/{self.count}: the shard number must be between 1 and "
+                f"{self.count}"
+            )
+
+    @classmethod
+    def parse(cls, text: str) -> Shard:
+        """``"2/4"`` -> shard 2 of 4."""
+        number, _, count = text.partition("/")
+        try:
+            return cls(int(number), int(count))
+        except ValueError:
+            raise ConfigError(f"shard {text!r}: write K/N, for example 2/4") from None
+
+    def holds(self, customer_id: int) -> bool:
+        return customer_id % self.count == self.number - 1
+
+    def condition(self, column: Any) -> Any:
+        return column % self.count == self.number - 1
+
+
+@dataclass(frozen=True)
 class Reachability:
     """What the planner knows about a customer when choosing a channel."""
 
@@ -289,8 +323,14 @@ class Planner:
         now: dt.datetime,
         horizon_days: int | None = None,
         dry_run: bool = False,
+        shard: Shard | None = None,
     ) -> PlanReport:
-        """Create the tasks due by ``as_of + horizon_days``; see the module docstring."""
+        """Create the tasks due by ``as_of + horizon_days``; see the module docstring.
+
+        With ``shard`` only the customers of that shard are planned, so N workers can
+        plan one day together; shard 1 also does the shared housekeeping (trailing
+        spend, reconciling), and each shard expires its own customers' tasks.
+        """
         started = time.perf_counter()
         settings = self.settings
         horizon = settings.planner.horizon_days if horizon_days is None else horizon_days
@@ -306,10 +346,12 @@ class Planner:
         )
         expired = cancelled = 0
         if not dry_run:
-            self._lock(session)
-            Store(session, currency=settings.business.currency).refresh_trailing_spend(as_of, now)
-            cancelled = self.reconcile(session, now)
-            expired = self._expire(session, as_of, now)
+            self._lock(session, shard)
+            if shard is None or shard.number == 1:
+                store = Store(session, currency=settings.business.currency)
+                store.refresh_trailing_spend(as_of, now)
+                cancelled = self.reconcile(session, now)
+            expired = self._expire(session, as_of, now, shard)
         reports: dict[str, RuleReport] = {}
         planned: list[PlannedTask] = []
         # In a dry run nothing is written, so this run's own tasks are remembered here
@@ -318,7 +360,7 @@ class Planner:
         for rule in self.enabled_rules:
             rule_started = time.perf_counter()
             tally = _RuleTally()
-            rows = self._tasks_for(rule, ctx, now, tally, pending_days)
+            rows = self._tasks_for(rule, ctx, now, tally, pending_days, shard)
             if dry_run:
                 for row in rows:
                     if row["status"] is TaskStatus.PLANNED and not row["service"]:
@@ -363,18 +405,25 @@ class Planner:
 
     # ------------------------------------------------------------------ steps
 
-    def _lock(self, session: Session) -> None:
+    def _lock(self, session: Session, shard: Shard | None) -> None:
+        """One planner per shard at a time on PostgreSQL (each shard has its own lock)."""
         if session.get_bind().dialect.name == "postgresql":
-            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _ADVISORY_LOCK})
+            key = _ADVISORY_LOCK + (shard.number if shard else 0)
+            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
-    def _expire(self, session: Session, as_of: dt.date, now: dt.datetime) -> int:
+    def _expire(
+        self, session: Session, as_of: dt.date, now: dt.datetime, shard: Shard | None
+    ) -> int:
         """Planned tasks whose window has passed become ``expired`` (kept as history)."""
-        result = session.execute(
+        stmt = (
             update(OutreachTask)
             .where(OutreachTask.status.in_(OPEN_STATUSES), OutreachTask.window_end < as_of)
             .values(status=TaskStatus.EXPIRED, completed_at=now)
             .execution_options(synchronize_session=False)
         )
+        if shard is not None:
+            stmt = stmt.where(shard.condition(OutreachTask.customer_id))
+        result = session.execute(stmt)
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
     def _tasks_for(
@@ -384,9 +433,14 @@ class Planner:
         now: dt.datetime,
         tally: _RuleTally,
         pending_days: Mapping[int, list[dt.date]],
+        shard: Shard | None = None,
     ) -> list[dict[str, Any]]:
         """The task rows for a rule's new occasions, after consent, catch-up and caps."""
-        occasions = {o.occasion_key: o for o in rule.occasions(ctx)}
+        occasions = {
+            o.occasion_key: o
+            for o in rule.occasions(ctx)
+            if shard is None or shard.holds(o.customer_id)
+        }
         existing = _existing_keys(ctx.session, occasions.keys())
         tally.already_planned = len(existing)
         fresh = [o for key, o in sorted(occasions.items()) if key not in existing]
