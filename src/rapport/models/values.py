@@ -71,7 +71,9 @@ def _timezone(value: str) -> str:
     return value
 
 
+@cache
 def _language(value: str) -> str:
+    # Cached: an import sees the same few language tags on every row.
     value = value.strip()
     try:
         locale = Locale.parse(value.replace("_", "-"), sep="-")
