@@ -249,3 +249,15 @@ def test_the_installed_script_runs_a_morning_end_to_end(fresh_url: str, tmp_path
     remaining = json.loads(step("outreach", *db, "--format", "json"))
     assert [str(r["task_id"]) for r in remaining] == [rows[1]["task_id"]]
     assert "plan for" in step("plan", *db)  # a second run the same morning is harmless
+
+
+def test_plan_by_shard(db: str, tmp_path: Path) -> None:
+    invoke("import", "customers", str(DATA / "customers.csv"), "--db", db)
+    invoke("import", "purchases", str(write_recent_purchases(tmp_path)), "--db", db)
+    first = json.loads(invoke("plan", "--db", db, "--shard", "1/2", "--json"))
+    second = json.loads(invoke("plan", "--db", db, "--shard", "2/2", "--json"))
+    notes = [r["rules"]["thank_you_note"]["created"] for r in (first, second)]
+    assert sum(notes) == 2
+    again = json.loads(invoke("plan", "--db", db, "--json"))
+    assert again["rules"]["thank_you_note"]["already_planned"] == 2
+    assert "shard 3/2" in invoke("plan", "--db", db, "--shard", "3/2", code=1)

@@ -35,7 +35,7 @@ from rapport._errors import (
     field_problems,
 )
 from rapport.config import Settings
-from rapport.exports import OPEN_STATUSES, OutreachRow, outreach_rows
+from rapport.exports import OutreachRow, outreach_rows
 from rapport.exports.call_sheet import write_call_sheet
 from rapport.exports.csv_list import write_csv
 from rapport.exports.ics_calendar import ics_bytes
@@ -50,6 +50,7 @@ from rapport.messages import (
 )
 from rapport.metrics import OutreachReport, outreach_report
 from rapport.models.enums import (
+    OPEN_TASK_STATUSES,
     Channel,
     ConsentState,
     Direction,
@@ -744,7 +745,7 @@ class Rapport:
         kinds: Iterable[TaskKind | str] = (),
         owner: str | None = None,
         rules: Iterable[str] = (),
-        statuses: Iterable[TaskStatus | str] = OPEN_STATUSES,
+        statuses: Iterable[TaskStatus | str] = OPEN_TASK_STATUSES,
     ) -> list[OutreachRow]:
         """The outreach list: tasks due on or before ``as_of`` (default today), late ones
         included, by owner and due day."""
@@ -760,7 +761,7 @@ class Rapport:
         kinds: Iterable[TaskKind | str] = (),
         owner: str | None = None,
         rules: Iterable[str] = (),
-        statuses: Iterable[TaskStatus | str] = OPEN_STATUSES,
+        statuses: Iterable[TaskStatus | str] = OPEN_TASK_STATUSES,
     ) -> int:
         """Stream the outreach list to ``out`` as ``csv``, ``json``, ``html`` or ``ics``;
         returns the number of tasks written."""

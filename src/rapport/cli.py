@@ -41,7 +41,7 @@ from rapport.demo import (
 from rapport.exports.report_page import write_report_page
 from rapport.importing import ImportKind, RowProblem
 from rapport.metrics import OutreachReport
-from rapport.models.enums import TaskKind, TaskStatus
+from rapport.models.enums import OPEN_TASK_STATUSES, TaskKind, TaskStatus
 from rapport.models.schemas import CustomerProfile
 from rapport.planner import PlanReport
 from rapport.templates.check import check_templates
@@ -274,12 +274,13 @@ def plan(
         err.print(f"warning: message not written: {problem}", markup=False)
 
 
-def _print_columns(rows: list[tuple[str, ...]]) -> None:
+def _columns(rows: list[tuple[str, ...]]) -> list[str]:
     """Plain aligned columns: stable for scripts, readable for people."""
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    for row in rows:
-        line = "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
-        out.print(line.rstrip(), markup=False)
+    return [
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in rows
+    ]
 
 
 def _print_plan(report: PlanReport) -> None:
@@ -301,12 +302,8 @@ def _print_plan(report: PlanReport) -> None:
         )
         for name, r in report.rules.items()
     ]
-    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
-    for row in [header, *rows]:
-        out.print(
-            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip(),
-            markup=False,
-        )
+    for line in _columns([header, *rows]):
+        out.print(line, markup=False)
     out.print(
         f"expired {report.expired}, cancelled {report.cancelled}, messages written "
         f"{report.rendered}, {report.duration_seconds:.2f} s",
@@ -360,7 +357,7 @@ def outreach(
             kinds=kind or (),
             owner=owner,
             rules=rule or (),
-            statuses=status or (TaskStatus.PLANNED, TaskStatus.SNOOZED),
+            statuses=status or OPEN_TASK_STATUSES,
         )
     if output is not None:
         err.print(f"{count} tasks written to {output}", markup=False)
@@ -540,9 +537,7 @@ def _print_report(result: OutreachReport, handle: TextIO) -> None:
         )
         for name, m in [*result.rules.items(), ("total", result.total)]
     ]
-    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
-    for row in [header, *rows]:
-        lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+    lines += _columns([header, *rows])
     s = result.service
 
     def rate(value: float | None) -> str:

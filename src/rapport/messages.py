@@ -23,11 +23,11 @@ from rapport._errors import TemplateError
 from rapport.config import Settings
 from rapport.dates import age_on, yearly_date
 from rapport.models.enums import (
+    OPEN_TASK_STATUSES,
     CaseStatus,
     PromiseStatus,
     PurchaseStatus,
     TaskKind,
-    TaskStatus,
 )
 from rapport.models.tables import (
     Case,
@@ -353,9 +353,7 @@ def render_tasks(
     A task whose template fails keeps no message; the error names the template and line,
     and the other tasks are still written.
     """
-    stmt = select(OutreachTask).where(
-        OutreachTask.status.in_((TaskStatus.PLANNED, TaskStatus.SNOOZED))
-    )
+    stmt = select(OutreachTask).where(OutreachTask.status.in_(OPEN_TASK_STATUSES))
     if only_unrendered:
         stmt = stmt.where(OutreachTask.rendered_at.is_(None))
     if task_ids is not None:

@@ -13,7 +13,13 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from rapport.models.enums import CaseStatus, CustomerStatus, PromiseStatus, TaskStatus
+from rapport.models.enums import (
+    OPEN_TASK_STATUSES,
+    CaseStatus,
+    CustomerStatus,
+    PromiseStatus,
+    TaskStatus,
+)
 from rapport.models.tables import (
     Case,
     Customer,
@@ -92,7 +98,7 @@ def outreach_report(
         select(
             OutreachTask.rule,
             func.count(),
-            count(TaskStatus.PLANNED, TaskStatus.SNOOZED),
+            count(*OPEN_TASK_STATUSES),
             count(TaskStatus.DONE),
             func.sum(case((OutreachTask.late.is_(True), 1), else_=0)),
             count(TaskStatus.MISSED),

@@ -25,6 +25,7 @@ from rapport._errors import ConfigError
 from rapport.config import ConsentDefaults, CustomRuleSpec, RuleSettings, Settings, describe
 from rapport.dates import WorkingDays
 from rapport.models.enums import (
+    OPEN_TASK_STATUSES,
     CaseStatus,
     Channel,
     ConsentState,
@@ -45,8 +46,7 @@ from rapport.rules.declarative import declarative_rule
 from rapport.store import Store, chunked
 
 #: Tasks that stand for a contact made or still to make; they count against the caps.
-COUNTED_STATUSES = (TaskStatus.PLANNED, TaskStatus.SNOOZED, TaskStatus.DONE)
-OPEN_STATUSES = (TaskStatus.PLANNED, TaskStatus.SNOOZED)
+COUNTED_STATUSES = (*OPEN_TASK_STATUSES, TaskStatus.DONE)
 # Serialises planners on PostgreSQL (the unique key alone already prevents duplicates;
 # the lock also keeps two runs from racing on caps and expiry).
 _ADVISORY_LOCK = 0x7261_7070  # "rapp"
@@ -78,9 +78,10 @@ class Shard:
         """``"2/4"`` -> shard 2 of 4."""
         number, _, count = text.partition("/")
         try:
-            return cls(int(number), int(count))
+            parts = int(number), int(count)
         except ValueError:
             raise ConfigError(f"shard {text!r}: write K/N, for example 2/4") from None
+        return cls(*parts)
 
     def holds(self, customer_id: int) -> bool:
         return customer_id % self.count == self.number - 1
@@ -417,7 +418,7 @@ class Planner:
         """Planned tasks whose window has passed become ``expired`` (kept as history)."""
         stmt = (
             update(OutreachTask)
-            .where(OutreachTask.status.in_(OPEN_STATUSES), OutreachTask.window_end < as_of)
+            .where(OutreachTask.status.in_(OPEN_TASK_STATUSES), OutreachTask.window_end < as_of)
             .values(status=TaskStatus.EXPIRED, completed_at=now)
             .execution_options(synchronize_session=False)
         )

@@ -19,7 +19,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from rapport._errors import NotFoundError
-from rapport.models.enums import CustomerStatus, TaskStatus
+from rapport.models.enums import OPEN_TASK_STATUSES, CustomerStatus, TaskStatus
 from rapport.models.tables import (
     Base,
     Case,
@@ -103,7 +103,7 @@ def erase_customer(session: Session, external_id: str, now: dt.datetime) -> bool
         update(OutreachTask)
         .where(
             OutreachTask.customer_id == cid,
-            OutreachTask.status.in_((TaskStatus.PLANNED, TaskStatus.SNOOZED)),
+            OutreachTask.status.in_(OPEN_TASK_STATUSES),
         )
         .values(status=TaskStatus.CANCELLED, reason="erased", completed_at=now)
     )

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session, selectinload
 from rapport._errors import NotFoundError, StateError
 from rapport.dates import PartialDate
 from rapport.models.enums import (
+    OPEN_TASK_STATUSES,
     CaseStatus,
     Channel,
     ConsentScope,
@@ -926,15 +927,6 @@ class Store:
         if missing := sorted(task_ids - found):
             raise NotFoundError(f"no outreach task with id {missing[0]}")
 
-    def interactions(self, external_id: str) -> list[InteractionOut]:
-        customer_id = self.require_customer_id(external_id)
-        rows = self.session.scalars(
-            select(Interaction)
-            .where(Interaction.customer_id == customer_id)
-            .order_by(Interaction.occurred_at, Interaction.id)
-        )
-        return [owned_out(InteractionOut, row, external_id) for row in rows]
-
     # ------------------------------------------------------------------ cases
 
     def open_case(self, case_in: CaseIn) -> CaseOut:
@@ -1068,7 +1060,7 @@ class Store:
     ) -> tuple[OutreachTask, str]:
         """Move an open (planned or snoozed) task to ``status``; history is kept."""
         task, external_id = self._owned(OutreachTask, task_id, "outreach task")
-        if task.status not in (TaskStatus.PLANNED, TaskStatus.SNOOZED):
+        if task.status not in OPEN_TASK_STATUSES:
             raise StateError(
                 f"task {task_id} is {task.status.value}; only planned or snoozed tasks change"
             )
@@ -1112,7 +1104,7 @@ class Store:
         self.session.add(row)
         if case is not None:
             case.satisfaction_score = survey.score
-        if task is not None and task.status in (TaskStatus.PLANNED, TaskStatus.SNOOZED):
+        if task is not None and task.status in OPEN_TASK_STATUSES:
             task.status = TaskStatus.DONE
             task.completed_at = at
             task.outcome = f"survey answered: {survey.score}/5"

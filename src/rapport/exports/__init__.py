@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from rapport.config import Settings
 from rapport.messages import render_tasks
-from rapport.models.enums import TaskKind, TaskStatus
+from rapport.models.enums import OPEN_TASK_STATUSES, TaskKind, TaskStatus
 from rapport.models.tables import Customer, OutreachTask
 from rapport.templates.render import Renderer
 
@@ -42,7 +42,6 @@ CSV_COLUMNS = (
     "owner",
     "status",
 )
-OPEN_STATUSES = (TaskStatus.PLANNED, TaskStatus.SNOOZED)
 RULE_LABELS = {
     "birthday_card": "Birthday card",
     "thank_you_note": "Thank-you note",
@@ -105,7 +104,7 @@ def outreach_rows(
     kinds: Collection[TaskKind] = (),
     owner: str | None = None,
     rules: Collection[str] = (),
-    statuses: Collection[TaskStatus] = OPEN_STATUSES,
+    statuses: Collection[TaskStatus] = OPEN_TASK_STATUSES,
 ) -> Iterator[OutreachRow]:
     """The tasks due on or before ``due_by`` (late ones included), by owner and due day."""
     conditions: list[Any] = [OutreachTask.due_on <= due_by, OutreachTask.status.in_(statuses)]
@@ -115,7 +114,7 @@ def outreach_rows(
         conditions.append(OutreachTask.assigned_to == owner)
     if rules:
         conditions.append(OutreachTask.rule.in_(list(rules)))
-    if set(statuses) & set(OPEN_STATUSES):
+    if set(statuses) & set(OPEN_TASK_STATUSES):
         pending = set(
             session.scalars(
                 select(OutreachTask.id).where(*conditions, OutreachTask.rendered_at.is_(None))

@@ -136,6 +136,10 @@ class TaskStatus(StrEnum):
     MISSED = "missed"
 
 
+#: Tasks still to do: planned, or put off to a later day.
+OPEN_TASK_STATUSES = (TaskStatus.PLANNED, TaskStatus.SNOOZED)
+
+
 class ConsentScope(StrEnum):
     """What a consent change was about: one channel, or the global do-not-contact flag."""
 

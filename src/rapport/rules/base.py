@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from rapport.config import RuleSettings, Settings
 from rapport.dates import WorkingDays
-from rapport.models.enums import Channel, TaskKind, TaskStatus
+from rapport.models.enums import OPEN_TASK_STATUSES, Channel, TaskKind, TaskStatus
 from rapport.models.tables import Customer, OutreachTask
 
 #: What staff do on each channel unless a rule says otherwise.
@@ -124,9 +124,6 @@ class Rule(ABC):
         Returns how many tasks were cancelled.
         """
         return 0
-
-
-OPEN_TASK_STATUSES = (TaskStatus.PLANNED, TaskStatus.SNOOZED)
 
 
 def cancel_superseded(

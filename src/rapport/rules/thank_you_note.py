@@ -13,12 +13,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from rapport.config import ThankYouNoteSettings
-from rapport.models.enums import Channel, PurchaseStatus, TaskKind, TaskStatus
+from rapport.models.enums import OPEN_TASK_STATUSES, Channel, PurchaseStatus, TaskKind, TaskStatus
 from rapport.models.tables import OutreachTask, Purchase
-from rapport.rules.base import DEFAULT_KINDS, OPEN_TASK_STATUSES, Occasion, PlanContext, Rule
+from rapport.rules.base import DEFAULT_KINDS, Occasion, PlanContext, Rule
 from rapport.store import chunked
-
-OPEN_STATUSES = OPEN_TASK_STATUSES
 
 
 class ThankYouNote(Rule):
@@ -137,7 +135,7 @@ class ThankYouNote(Rule):
         """
         stmt = select(OutreachTask).where(
             OutreachTask.rule == self.name,
-            OutreachTask.status.in_(OPEN_STATUSES),
+            OutreachTask.status.in_(OPEN_TASK_STATUSES),
             OutreachTask.anchor_at.is_not(None),
         )
         if customer_ids is not None:
