@@ -148,12 +148,22 @@ class _CustomerFacts:
             today - dt.timedelta(days=RHYTHM_DAYS), dt.time.min, tzinfo=dt.UTC
         )
         for batch in chunked(list(ids)):
-            for row in session.scalars(
-                select(Interest).where(Interest.customer_id.in_(batch)).order_by(Interest.id)
+            for row in session.execute(
+                select(Interest.customer_id, Interest.topic, Interest.category, Interest.note)
+                .where(Interest.customer_id.in_(batch))
+                .order_by(Interest.id)
             ):
                 interests[row.customer_id].append(row)
-            for member in session.scalars(
-                select(FamilyMember)
+            for member in session.execute(
+                select(
+                    FamilyMember.customer_id,
+                    FamilyMember.name,
+                    FamilyMember.relation,
+                    FamilyMember.birth_month,
+                    FamilyMember.birth_day,
+                    FamilyMember.birth_year,
+                    FamilyMember.note,
+                )
                 .where(FamilyMember.customer_id.in_(batch))
                 .order_by(FamilyMember.id)
             ):
@@ -194,8 +204,8 @@ class _CustomerFacts:
                     "amount": amount,
                     "currency": currency,
                 }
-            for case in session.scalars(
-                select(Case)
+            for case in session.execute(
+                select(Case.customer_id, Case.summary, Case.opened_at, Case.severity)
                 .where(Case.customer_id.in_(batch), Case.status == CaseStatus.OPEN)
                 .order_by(Case.opened_at)
             ):
@@ -206,8 +216,8 @@ class _CustomerFacts:
                         "severity": case.severity.value,
                     }
                 )
-            for promise in session.scalars(
-                select(Promise)
+            for promise in session.execute(
+                select(Promise.customer_id, Promise.what, Promise.due_at, Promise.staff)
                 .where(Promise.customer_id.in_(batch), Promise.status == PromiseStatus.OPEN)
                 .order_by(Promise.due_at)
             ):
@@ -215,14 +225,21 @@ class _CustomerFacts:
                     {"what": promise.what, "due_on": promise.due_at.date(), "staff": promise.staff}
                 )
             latest = session.execute(
-                select(Interaction)
+                select(
+                    Interaction.customer_id,
+                    Interaction.occurred_at,
+                    Interaction.kind,
+                    Interaction.direction,
+                    Interaction.summary,
+                    Interaction.staff,
+                )
                 .join(Customer, Customer.id == Interaction.customer_id)
                 .where(
                     Interaction.customer_id.in_(batch),
                     Interaction.occurred_at == Customer.last_interaction_at,
                 )
                 .order_by(Interaction.id)
-            ).scalars()
+            )
             for interaction in latest:
                 conversation[interaction.customer_id] = {
                     "date": interaction.occurred_at.date(),
@@ -231,7 +248,25 @@ class _CustomerFacts:
                     "summary": interaction.summary,
                     "staff": interaction.staff,
                 }
-            for customer in session.scalars(select(Customer).where(Customer.id.in_(batch))):
+            customer_rows = session.execute(
+                select(
+                    Customer.id,
+                    Customer.external_id,
+                    Customer.preferred_name,
+                    Customer.first_name,
+                    Customer.last_name,
+                    Customer.language,
+                    Customer.email,
+                    Customer.phone,
+                    Customer.city,
+                    Customer.birth_year,
+                    Customer.birth_month,
+                    Customer.birth_day,
+                    Customer.customer_since,
+                    Customer.purchase_count,
+                ).where(Customer.id.in_(batch))
+            )
+            for customer in customer_rows:
                 rhythm = rhythm_of(visits[customer.id])
                 age = (
                     age_on(customer.birth_year, customer.birth_month, customer.birth_day, today)
@@ -286,17 +321,34 @@ class _CustomerFacts:
 
 
 def render_task(
-    renderer: Renderer, task: OutreachTask, variables: Mapping[str, Any], language: str | None
+    renderer: Renderer,
+    task: OutreachTask,
+    variables: Mapping[str, Any],
+    language: str | None,
+    points_cache: dict[tuple[int, str], tuple[str, ...]] | None = None,
 ) -> RenderedTask:
-    """Write one task's message (or call script) and its talking points."""
+    """Write one task's message (or call script) and its talking points.
+
+    ``points_cache`` keeps talking points per customer and language across the tasks of
+    a batch, when the points template reads only customer facts.
+    """
+
+    def points(chosen: str) -> tuple[str, ...]:
+        if points_cache is None or not renderer.points_depend_on_customer_only(chosen):
+            return tuple(renderer.talking_points(chosen, variables))
+        key = (task.customer_id, chosen)
+        if key not in points_cache:
+            points_cache[key] = tuple(renderer.talking_points(chosen, variables))
+        return points_cache[key]
+
     # A declarative rule may name another template folder than its own.
     folder = str((task.context or {}).get("template") or task.rule)
     if task.kind is TaskKind.CALL:
-        call = renderer.render_call(folder, language, variables)
+        _, chosen = renderer.find(folder, "call", language)
+        call = renderer.render_call(folder, chosen, variables, points=points(chosen))
         return RenderedTask(task.id, None, call, call.talking_points)
     message = renderer.render_message(folder, task.kind.value, language, variables)
-    points = tuple(renderer.talking_points(message.language, variables))
-    return RenderedTask(task.id, message, None, points)
+    return RenderedTask(task.id, message, None, points(message.language))
 
 
 class MessagePreview(BaseModel):
@@ -365,13 +417,14 @@ def render_tasks(
     errors: list[str] = []
     for batch in chunked(tasks):
         contexts = message_contexts(session, batch, settings, today)
+        points_cache: dict[tuple[int, str], tuple[str, ...]] = {}
         updates = []
         for task in batch:
             variables = contexts[task.id]
             # Reminders are for staff: written in the business language.
             language = None if task.channel is None else variables["customer"]["language"]
             try:
-                result = render_task(renderer, task, variables, language)
+                result = render_task(renderer, task, variables, language, points_cache)
             except TemplateError as error:
                 errors.append(f"task {task.id} ({task.rule}, {task.kind.value}): {error}")
                 continue

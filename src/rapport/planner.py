@@ -17,8 +17,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
-from sqlalchemy import insert, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
 from rapport._errors import ConfigError
@@ -43,7 +42,7 @@ from rapport.rules import (
     named_aftercare,
 )
 from rapport.rules.declarative import declarative_rule
-from rapport.store import Store, chunked
+from rapport.store import Store, chunked, insert_rows
 
 #: Tasks that stand for a contact made or still to make; they count against the caps.
 COUNTED_STATUSES = (*OPEN_TASK_STATUSES, TaskStatus.DONE)
@@ -565,21 +564,7 @@ class Planner:
 
     def _insert(self, session: Session, rows: list[dict[str, Any]]) -> int:
         """Insert rows, skipping keys another run inserted first; returns rows inserted."""
-        dialect = session.get_bind().dialect.name
-        created = 0
-        for batch in chunked(rows):
-            if dialect == "postgresql":
-                stmt: Any = postgresql.insert(OutreachTask).on_conflict_do_nothing(
-                    index_elements=["occasion_key"]
-                )
-            elif dialect == "sqlite":
-                stmt = sqlite.insert(OutreachTask).on_conflict_do_nothing(
-                    index_elements=["occasion_key"]
-                )
-            else:
-                stmt = insert(OutreachTask)
-            created += len(list(session.scalars(stmt.returning(OutreachTask.id), list(batch))))
-        return created
+        return insert_rows(session, OutreachTask, rows, skip="occasion_key")
 
     def _describe(
         self, session: Session, rule: Rule, rows: list[dict[str, Any]]

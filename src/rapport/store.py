@@ -87,6 +87,8 @@ from rapport.rhythm import Visit, rhythm_of
 
 #: Rows per statement: well under every driver's bound-parameter limit.
 CHUNK = 500
+#: Rows per executemany: larger batches amortise the statement's overhead.
+INSERT_BATCH = 5000
 TRAILING_DAYS = 365
 RHYTHM_DAYS = 730
 TRAILING_SPEND_CHECKPOINT = "trailing_spend"
@@ -131,6 +133,44 @@ class WriteSummary:
 def chunked(items: Sequence[_T], size: int = CHUNK) -> Iterator[Sequence[_T]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def insert_rows(
+    session: Session,
+    model: type[Any],
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    skip: str | None = None,
+) -> int:
+    """Insert many rows with Core ``executemany``; returns how many went in.
+
+    The ORM's bulk path does per-row bookkeeping rapport never needs, and RETURNING
+    makes SQLAlchemy splice results row by row; plain executemany does neither. With
+    ``skip`` (a unique column), rows whose value is already stored are skipped (ON
+    CONFLICT DO NOTHING), so a concurrent writer's row is kept.
+    """
+    if not rows:
+        return 0
+    table = model.__table__
+    dialect = session.get_bind().dialect.name
+    stmt: Any
+    if skip is not None and dialect == "postgresql":
+        stmt = postgresql.insert(table).on_conflict_do_nothing(index_elements=[skip])
+    elif skip is not None and dialect == "sqlite":
+        stmt = sqlite.insert(table).on_conflict_do_nothing(index_elements=[skip])
+    else:
+        stmt = insert(table)
+    if skip is None:
+        for batch in chunked(rows, INSERT_BATCH):
+            session.execute(stmt, list(batch))
+        return len(rows)
+    inserted = 0
+    for batch in chunked(rows, INSERT_BATCH):
+        if dialect == "sqlite":  # sqlite3 sums executemany's rowcount
+            inserted += _rowcount(session.execute(stmt, list(batch)))
+        else:  # psycopg batches VALUES lists and reports no total: count what came back
+            inserted += len(session.execute(stmt.returning(table.c.id), list(batch)).all())
+    return inserted
 
 
 def trailing_spend_cutoff(as_of: dt.date) -> dt.datetime:
@@ -212,8 +252,7 @@ class Store:
             stmt = self._insert_ignoring(model, key).returning(model.id)
             ids = list(self.session.scalars(stmt, fresh))
             return (fresh if ids else []), ids
-        for batch in chunked(fresh):
-            self.session.execute(self._insert_ignoring(model, key), list(batch))
+        insert_rows(self.session, model, fresh, skip=key)
         return fresh, []
 
     def customer_ids(self, external_ids: Iterable[str]) -> dict[str, int]:
@@ -404,8 +443,7 @@ class Store:
                 channel_updates.append({"id": ids[external_id], **changes})
         for batch in chunked(channel_updates):
             self.session.execute(update(Customer), list(batch))
-        for batch in chunked(log):
-            self.session.execute(insert(ConsentChange), list(batch))
+        insert_rows(self.session, ConsentChange, log)
 
     def _sync_lists(self, latest: Mapping[str, CustomerIn], ids: Mapping[str, int]) -> None:
         tags = {ids[k]: c.tags for k, c in latest.items() if c.tags is not None}
@@ -428,8 +466,7 @@ class Store:
                 for cid, values in tags.items()
                 for tag in dict.fromkeys(values)
             ]
-            for batch in chunked(rows):
-                self.session.execute(insert(CustomerTag), list(batch))
+            insert_rows(self.session, CustomerTag, rows)
         self._sync_children(
             Interest,
             {ids[k]: c.interests for k, c in latest.items() if c.interests is not None},
@@ -496,8 +533,7 @@ class Store:
             self.session.execute(delete(model).where(model.id.in_(id_batch)))
         for batch in chunked(updates):
             self.session.execute(update(model), list(batch))
-        for batch in chunked(inserts):
-            self.session.execute(insert(model), list(batch))
+        insert_rows(self.session, model, inserts)
 
     def get_customer(self, external_id: str) -> CustomerOut:
         return customer_out(self._customer(external_id))

@@ -18,13 +18,15 @@ from __future__ import annotations
 import datetime as dt
 import re
 import traceback
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 
 import jinja2
+import jinja2.meta
 from babel import Locale
 from babel.dates import format_date, format_skeleton
 from babel.lists import format_list
@@ -82,15 +84,39 @@ def language_chain(language: str | None, default: str) -> list[str]:
     return list(dict.fromkeys(chain))
 
 
+@lru_cache(maxsize=256)
+def _parse_locale(tag: str) -> Locale:
+    return Locale.parse(tag.replace("-", "_"))
+
+
 def _locale(context: Mapping[str, Any]) -> Locale:
-    return Locale.parse(str(context["locale"]).replace("-", "_"))
+    return _parse_locale(str(context["locale"]))
+
+
+# Babel's formatting takes tens of microseconds a call, and an outreach list repeats the
+# same few dates and amounts in the same few languages: each result is computed once.
+@lru_cache(maxsize=65536)
+def _date_text(value: dt.date, format: str, tag: str) -> str:
+    return str(format_date(value, format=format, locale=_parse_locale(tag)))
+
+
+@lru_cache(maxsize=65536)
+def _day_month_text(value: dt.date, tag: str) -> str:
+    return str(format_skeleton("MMMMd", value, locale=_parse_locale(tag)))
+
+
+@lru_cache(maxsize=65536)
+def _money_text(amount: Decimal, currency: str, tag: str) -> str:
+    return str(format_currency(amount, currency, locale=_parse_locale(tag)))
 
 
 @jinja2.pass_context
 def _format_date(context: Any, value: dt.date | None, format: str = "long") -> str:
     if value is None:
         return ""
-    return str(format_date(value, format=format, locale=_locale(context)))
+    if isinstance(value, dt.datetime):  # not cached: a timestamp rarely repeats
+        return str(format_date(value, format=format, locale=_locale(context)))
+    return _date_text(value, format, str(context["locale"]))
 
 
 @jinja2.pass_context
@@ -98,14 +124,14 @@ def _day_month(context: Any, value: dt.date | None) -> str:
     """A day and month without the year ("28 February", "28. helmikuuta")."""
     if value is None:
         return ""
-    return str(format_skeleton("MMMMd", value, locale=_locale(context)))
+    return _day_month_text(value, str(context["locale"]))
 
 
 @jinja2.pass_context
 def _money(context: Any, amount: Decimal | str | int | None, currency: str) -> str:
     if amount is None:
         return ""
-    return str(format_currency(Decimal(str(amount)), currency, locale=_locale(context)))
+    return _money_text(Decimal(str(amount)), currency, str(context["locale"]))
 
 
 @jinja2.pass_context
@@ -158,6 +184,7 @@ class Renderer:
         self.default_language = default_language
         self.search_paths = [*(str(d) for d in user_dirs), str(SHIPPED_TEMPLATES)]
         self._templates: dict[str, jinja2.Template | None] = {}
+        self._customer_only: dict[str, bool] = {}
         self.lookups = 0
         self.lookup_hits = 0
 
@@ -216,8 +243,7 @@ class Renderer:
         """Subject (when the template has one), text, and for email an HTML body."""
         template, chosen = self.find(rule, kind, language)
         context = {**variables, "locale": chosen}
-        subject = self._block(template, "subject", context, optional=True)
-        text = self._block(template, "text", context)
+        subject, text = self._blocks(template, context, ("subject", "text"), optional={"subject"})
         html = None
         if kind == "email":
             own = self._get(f"{rule}/{kind}.{chosen}.html.j2")
@@ -229,18 +255,28 @@ class Renderer:
         )
 
     def render_call(
-        self, rule: str, language: str | None, variables: Mapping[str, Any]
+        self,
+        rule: str,
+        language: str | None,
+        variables: Mapping[str, Any],
+        *,
+        points: Sequence[str] | None = None,
     ) -> CallScript:
-        """The opening, the reason and the talking points of a call."""
+        """The opening, the reason and the talking points of a call.
+
+        ``points`` are talking points already written for this customer and language
+        (see :meth:`points_depend_on_customer_only`); without them they are rendered.
+        """
         template, chosen = self.find(rule, "call", language)
         context = {**variables, "locale": chosen}
-        points_template, _ = self.find("_call_sheet", "points", chosen)
-        points = self._render(points_template, context)
+        if points is None:
+            points = self.talking_points(chosen, variables)
+        greeting, reason = self._blocks(template, context, ("greeting", "reason"))
         return CallScript(
             language=chosen,
-            greeting=_one_line(self._block(template, "greeting", context)),
-            reason=_one_line(self._block(template, "reason", context)),
-            talking_points=tuple(line.strip() for line in points.splitlines() if line.strip()),
+            greeting=_one_line(greeting),
+            reason=_one_line(reason),
+            talking_points=tuple(points),
         )
 
     def talking_points(self, language: str | None, variables: Mapping[str, Any]) -> list[str]:
@@ -249,26 +285,41 @@ class Renderer:
         text = self._render(template, {**variables, "locale": chosen})
         return [line.strip() for line in text.splitlines() if line.strip()]
 
-    def _block(
+    def points_depend_on_customer_only(self, language: str | None) -> bool:
+        """Whether the talking points template reads only the customer, the business and
+        today, so one customer's points can be written once for all their tasks."""
+        template, _ = self.find("_call_sheet", "points", language)
+        name = template.name or ""
+        if name not in self._customer_only:
+            source = self.env.loader.get_source(self.env, name)[0]  # type: ignore[union-attr]
+            used = jinja2.meta.find_undeclared_variables(self.env.parse(source))
+            self._customer_only[name] = used <= {"customer", "business", "today", "locale"}
+        return self._customer_only[name]
+
+    def _blocks(
         self,
         template: jinja2.Template,
-        block: str,
         context: Mapping[str, Any],
+        blocks: Sequence[str],
         *,
-        optional: bool = False,
-    ) -> str:
-        render_block = template.blocks.get(block)
-        if render_block is None:
-            if optional:
-                return ""
-            raise TemplateError(
-                f"{template.name} has no {{% block {block} %}}", template=template.name
-            )
-        return _tidy(
-            self._guarded(
-                template, lambda: "".join(render_block(template.new_context(dict(context))))
-            )
-        )
+        optional: Collection[str] = (),
+    ) -> list[str]:
+        """Render several blocks of one template with one shared Jinja context."""
+        texts: list[str] = []
+        shared: Any = None
+        for block in blocks:
+            render_block = template.blocks.get(block)
+            if render_block is None:
+                if block in optional:
+                    texts.append("")
+                    continue
+                raise TemplateError(
+                    f"{template.name} has no {{% block {block} %}}", template=template.name
+                )
+            if shared is None:
+                shared = template.new_context(dict(context))
+            texts.append(_tidy(self._guarded(template, partial(_join, render_block, shared))))
+        return texts
 
     def _render(self, template: jinja2.Template, context: Mapping[str, Any]) -> str:
         return _tidy(self._guarded(template, lambda: template.render(dict(context))))
@@ -310,6 +361,10 @@ class Renderer:
             if path.startswith(base + "/"):
                 return path[len(base) + 1 :], line
         return path, line
+
+
+def _join(render_block: Callable[[Any], Iterable[str]], context: Any) -> str:
+    return "".join(render_block(context))
 
 
 def _tidy(text: str) -> str:
