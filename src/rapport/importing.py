@@ -24,9 +24,11 @@ from typing import Any
 import pydantic
 from sqlalchemy.orm import Session
 
+from rapport import fastpath
 from rapport._errors import RapportError, field_problems
 from rapport.config import Settings
 from rapport.models.schemas import CustomerIn, InteractionIn, PurchaseIn
+from rapport.models.tables import Customer, Purchase
 from rapport.store import Store
 
 BATCH = 1000
@@ -167,7 +169,18 @@ def import_file(
         if reject_writer is not None:
             reject_writer.write(line, raw, problems)
 
+    quick: list[tuple[int, Mapping[str, Any], Any]] = []
+    touched: set[int] = set()
+
     def flush() -> None:
+        if quick:
+            for line, raw in _write_quick(store, kind, quick, batch, result, report, now, touched):
+                try:
+                    batch.append((line, raw, _validate(kind, raw, zone)))
+                except _RowInvalid as invalid:
+                    report(line, raw, invalid.problems)
+            quick.clear()
+            batch.sort(key=lambda item: item[0])  # within a batch, the last row wins
         if batch:
             _write_batch(store, kind, batch, result, report, now)
             batch.clear()
@@ -175,22 +188,28 @@ def import_file(
     try:
         for line, raw in _rows(path, kind):
             result.rows += 1
-            try:
-                model = _validate(kind, raw, zone)
-            except _RowInvalid as invalid:
-                report(line, raw, invalid.problems)
+            fast = _quick(kind, raw, zone)
+            if fast is not None:
+                quick.append((line, raw, fast))
             else:
-                batch.append((line, raw, model))
-            if len(batch) >= BATCH:
+                try:
+                    model = _validate(kind, raw, zone)
+                except _RowInvalid as invalid:
+                    report(line, raw, invalid.problems)
+                else:
+                    batch.append((line, raw, model))
+            if len(batch) + len(quick) >= BATCH:
                 flush()
             if on_progress is not None and result.rows % 500 == 0:
                 on_progress(result.rows)
         flush()
+        store.refresh_purchase_rollups(touched, now)
     finally:
         if reject_writer is not None:
             reject_writer.close()
     if on_progress is not None:
         on_progress(result.rows)
+    result.problems.sort(key=lambda problem: problem.line)
     if result.rejected and not skip_invalid:
         result.created = result.updated = result.unchanged = 0
     return result
@@ -443,6 +462,61 @@ def _write_batch(
     result.created += summary.created
     result.updated += summary.updated
     result.unchanged += summary.unchanged
+
+
+def _quick(kind: ImportKind, raw: Mapping[str, Any], zone: zoneinfo.ZoneInfo) -> Any:
+    if kind is ImportKind.CUSTOMERS:
+        return fastpath.quick_customer(raw)
+    if kind is ImportKind.PURCHASES:
+        return fastpath.quick_purchase(raw, zone)
+    return None
+
+
+def _write_quick(
+    store: Store,
+    kind: ImportKind,
+    quick: list[tuple[int, Mapping[str, Any], Any]],
+    slow: list[tuple[int, Mapping[str, Any], Any]],
+    result: ImportResult,
+    report: Callable[[int, Mapping[str, Any], list[tuple[str, str]]], None],
+    now: dt.datetime,
+    touched: set[int],
+) -> list[tuple[int, Mapping[str, Any]]]:
+    """Insert the fast-path rows that are surely new; return the others (line, raw) for
+    the full path: rows whose key repeats in the batch or is already stored. The
+    customers whose purchases were inserted are added to ``touched``: their rollups are
+    refreshed once, at the end of the file."""
+    session = store.session
+    keys = [item.external_id for _, _, item in quick]
+    slow_keys = {model.external_id for _, _, model in slow}
+    seen = {key: keys.count(key) for key in keys} if len(set(keys)) != len(keys) else {}
+    column = Customer.external_id if kind is ImportKind.CUSTOMERS else Purchase.external_id
+    taken = fastpath.stored(session, column, [k for k in keys if k is not None])
+    new: list[tuple[int, Mapping[str, Any], Any]] = []
+    others: list[tuple[int, Mapping[str, Any]]] = []
+    for line, raw, item in quick:
+        key = item.external_id
+        if key is not None and (key in taken or key in slow_keys or seen.get(key, 1) > 1):
+            others.append((line, raw))
+        else:
+            new.append((line, raw, item))
+    if kind is ImportKind.CUSTOMERS:
+        fastpath.insert_customers(session, [item for _, _, item in new], now)
+        result.created += len(new)
+        return others
+    customer_ids = store.customer_ids(item.customer for _, _, item in new)
+    known = []
+    for line, raw, item in new:
+        if item.customer in customer_ids:
+            known.append(item)
+        else:
+            reason = f"no customer with external_id {item.customer!r}; import the customers first"
+            report(line, raw, [("customer_id", reason)])
+    result.created += fastpath.insert_purchases(
+        session, known, customer_ids, currency=store.currency, now=now
+    )
+    touched.update(customer_ids[item.customer] for item in known)
+    return others
 
 
 class _RejectWriter:
