@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from rapport import create_engine
+from rapport.database import head_revision
 from rapport.models import Customer, Purchase
 
 
@@ -45,7 +46,7 @@ def count(url: str, model: type[Customer] | type[Purchase]) -> int:
 def test_init_creates_the_tables(fresh_url: str) -> None:
     result = rapport_cli("init", "--db", fresh_url)
     assert result.returncode == 0, result.stderr
-    assert "rapport tables are at migration 0001" in result.stdout
+    assert f"rapport tables are at migration {head_revision()}" in result.stdout
     assert count(fresh_url, Customer) == 0
 
 

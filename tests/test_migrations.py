@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
-from rapport import Rapport, SchemaError, create_engine, metadata, migrate
+from rapport import Rapport, SchemaError, create_engine, metadata, migrate, parse_settings
 from rapport.database import (
     BRANCH_LABEL,
     VERSION_TABLE,
@@ -92,3 +93,49 @@ def test_using_an_unmigrated_database_says_to_run_init(fresh_url: str) -> None:
         assert rapport.upsert_customer({"external_id": "C-1"}).external_id == "C-1"
     finally:
         rapport.close()
+
+
+def test_upgrading_a_database_with_purchases_computes_the_rhythms_at_the_next_plan(
+    fresh_url: str,
+) -> None:
+    """0002 adds the rhythm rollup; for purchases recorded before it, the next plan
+    computes the rollups (the checkpoint says they are missing)."""
+    engine = create_engine(fresh_url)
+    migrate(engine, "0001")
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO rapport_customer (id, external_id, status, consent_email,"
+                " consent_sms, consent_phone, consent_mail, do_not_contact, purchase_count,"
+                " lifetime_value, spend_365d, created_at, updated_at, last_purchase_at, email)"
+                " VALUES (1, 'C-1', 'active', 'granted', 'unknown', 'unknown', 'unknown',"
+                " false, 6, 0, 0, :at, :at, :last, 'c1@example.fi')"
+            ),
+            {"at": dt.datetime(2026, 1, 1), "last": dt.datetime(2026, 11, 1, 10)},
+        )
+        for n in range(6):
+            connection.execute(
+                text(
+                    "INSERT INTO rapport_purchase (customer_id, occurred_at, amount, currency,"
+                    " status, created_at) VALUES (1, :at, 100000, 'EUR', 'completed', :at)"
+                ),
+                {"at": dt.datetime(2026, 11, 1, 10) - dt.timedelta(days=7 * n)},
+            )
+    migrate(engine)
+    with engine.connect() as connection:
+        marks = connection.execute(text("SELECT name FROM rapport_checkpoint")).scalars().all()
+    assert marks == ["rhythm_zone:?"]
+    clock = lambda: dt.datetime(2026, 11, 23, 7, tzinfo=dt.UTC)  # noqa: E731
+    settings = parse_settings({"rules": {"rhythm_break": {"enabled": True}}})
+    crm = Rapport(engine, settings=settings, clock=clock)
+    report = crm.plan(dt.date(2026, 11, 23), horizon_days=0)
+    assert report.rules["rhythm_break"].created == 1
+    with engine.connect() as connection:
+        rollup = connection.execute(
+            text("SELECT rhythm_visits, rhythm_due_on FROM rapport_customer")
+        ).one()
+        marks = connection.execute(text("SELECT name FROM rapport_checkpoint")).scalars().all()
+    assert rollup[0] == 6
+    assert str(rollup[1]) == "2026-11-23"
+    assert "rhythm_zone:Europe/Helsinki" in marks or "rhythm_zone:UTC" in marks
+    engine.dispose()

@@ -7,10 +7,10 @@ import datetime as dt
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from rapport import Rapport, TaskKind, TaskStatus, parse_settings
-from rapport.rules.rhythm_break import overdue_after
+from rapport.rhythm import overdue_after
 from rapport.rules.surprise import rank
 from tests.conftest import FixedClock
 
@@ -260,3 +260,59 @@ def test_the_surprise_budget_limits_the_gifts(make: Any, clock: FixedClock) -> N
     for n in range(5):
         customer(crm, f"C-{n}", tags=["vip"])
     assert crm.plan(on(clock, D(2026, 11, 3))).rules["surprise"].created == 2
+
+
+def test_the_rhythm_window_ends_at_the_last_purchase_not_today(
+    make: Any, clock: FixedClock
+) -> None:
+    """Weekly visits until November 2026; years later the rhythm is still weekly (a lapse
+    does not wear the history away), so the lapse is noticed once, when it began."""
+    crm = make("rhythm_break", planner={"catch_up_days": 30})
+    weekly_regular(crm)
+    crm.plan(on(clock, D(2026, 11, 23)), horizon_days=0)
+    assert len(crm.find_tasks()) == 1
+    # Long after, the history is the same: the same lapse, already planned.
+    report = crm.plan(on(clock, D(2028, 12, 1)), horizon_days=0)
+    assert report.rules["rhythm_break"].created == 0
+
+
+def test_the_rhythm_rollup_follows_every_purchase_write(
+    make: Any, clock: FixedClock, engine: Engine
+) -> None:
+    crm = make("rhythm_break")
+    weekly_regular(crm, visits=5)
+
+    def rollup() -> tuple[Any, ...]:
+        with engine.connect() as connection:
+            row = connection.execute(
+                text("SELECT rhythm_visits, rhythm_due_on FROM rapport_customer")
+            ).one()
+        due = row[1] if row[1] is None or isinstance(row[1], dt.date) else D.fromisoformat(row[1])
+        return row[0], due
+
+    assert rollup() == (5, D(2026, 11, 23))  # last visit 1 Nov + 21 + 1
+    buy(crm, "2026-11-08T10:00:00Z", external_id="P-late")  # a sixth Sunday
+    assert rollup() == (6, D(2026, 11, 30))
+    crm.refund_purchase("P-late")
+    assert rollup() == (5, D(2026, 11, 23))
+
+
+def test_changing_the_business_timezone_recomputes_the_rhythms(
+    make: Any, clock: FixedClock, engine: Engine
+) -> None:
+    """Visits at 23:30 UTC: Sundays in London, Mondays in Helsinki. After the business
+    moves to Helsinki, the next plan recomputes every rhythm in Helsinki days."""
+    crm = make("rhythm_break", business={"timezone": "Europe/London"})
+    customer(crm)
+    for n in range(6):
+        day = D(2026, 11, 1) - dt.timedelta(days=7 * n)
+        buy(crm, f"{day.isoformat()}T23:30:00Z")
+    helsinki = make("rhythm_break", business={"timezone": "Europe/Helsinki"})
+    helsinki.plan(on(clock, D(2026, 11, 24)), horizon_days=0)
+    [task] = helsinki.find_tasks()
+    assert task.due_on == D(2026, 11, 24)  # Monday 2 November + 22 days
+    with engine.connect() as connection:
+        zones = connection.execute(
+            text("SELECT name FROM rapport_checkpoint WHERE name LIKE 'rhythm_zone:%'")
+        ).scalars()
+        assert list(zones) == ["rhythm_zone:Europe/Helsinki"]

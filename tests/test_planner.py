@@ -23,6 +23,7 @@ from rapport import (
     TaskStatus,
     parse_settings,
 )
+from rapport import planner as planner_module
 from rapport.rules import BUILTIN_RULES
 from tests.conftest import FixedClock, count_rows
 
@@ -297,6 +298,66 @@ def test_running_twice_gives_the_same_tasks(build: Build, clock: FixedClock) -> 
     assert second.created == 0
     assert sum(r.already_planned for r in second.rules.values()) == first.created
     assert tasks(crm) == before
+
+
+@pytest.mark.parametrize(
+    ("as_of", "feb29"),
+    [(D(2026, 12, 28), "feb28"), (D(2027, 2, 24), "feb28"), (D(2027, 2, 24), "mar1")],
+)
+def test_a_rerun_counts_in_sql_exactly_what_the_first_run_planned(
+    build: Build,
+    clock: FixedClock,
+    as_of: dt.date,
+    feb29: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Birthdays, anniversaries, check-ins and lapses mark their planned occasions in SQL
+    (keys built in SQL, or the same anchor): across the year's end and around 29 February
+    a second run counts every occasion of the first as already planned, and plans nothing
+    new."""
+    rules = ("birthday_card", "anniversary", "check_in_call", "rhythm_break")
+    settings = with_rules(
+        only(*rules),
+        birthday_card={"feb29": feb29},
+        anniversary={"feb29": feb29},
+        check_in_call={"every_days": 30},
+    )
+    crm = build({**settings, "caps": {"max_touches": 10}})
+    days = ["--12-24", "--12-31", "--01-01", "--01-05", "--02-28", "--02-29", "--03-01"]
+    for n, day in enumerate(days):
+        since = f"20{10 + n}-{day[2:]}" if day != "--02-29" else "2012-02-29"
+        customer(
+            crm,
+            f"C-{n}",
+            birthday=day,
+            customer_since=since,
+            tags=["vip"],
+            phone="+358 40 123 4567",
+            email=f"c{n}@example.fi",
+            consent_email="granted",
+        )
+        crm.add_important_date(f"C-{n}", {"label": "wedding", "date": day})
+        for week in range(6):  # weekly visits until five weeks before the plan
+            at = as_of - dt.timedelta(days=35 + 7 * week)
+            crm.record_purchase(
+                {"customer_id": f"C-{n}", "occurred_at": f"{at}T12:00:00Z", "amount": 10}
+            )
+    first = crm.plan(on(clock, as_of))
+    looked_up: list[str] = []
+    lookup = planner_module._existing_keys
+
+    def counting(session: Any, keys: Any) -> set[str]:
+        keys = list(keys)
+        looked_up.extend(keys)
+        return lookup(session, keys)
+
+    monkeypatch.setattr(planner_module, "_existing_keys", counting)
+    second = crm.plan(on(clock, as_of))
+    assert looked_up == []  # every planned occasion was recognised by the query itself
+    for rule in rules:
+        made = first.rules[rule].created
+        assert made > 0, rule
+        assert (second.rules[rule].created, second.rules[rule].already_planned) == (0, made), rule
 
 
 def test_dry_run_writes_nothing_and_lists_what_it_would_create(

@@ -235,17 +235,25 @@ class Rapport:
             raise RapportError("the clock returned a naive datetime; it must be timezone-aware")
         return now.astimezone(dt.UTC)
 
+    def _new_store(self, session: Session) -> Store:
+        timezone = self.settings.business.timezone
+        return Store(session, currency=self.currency, timezone=timezone)
+
     @contextmanager
     def _store(self) -> Iterator[Store]:
         """A store on the host's session (no commit) or on a new transaction of our own."""
         try:
             if self._session is not None:
-                yield Store(self._session, currency=self.currency)
+                yield Store(
+                    self._session, currency=self.currency, timezone=self.settings.business.timezone
+                )
                 self._session.flush()
             else:
                 assert self._engine is not None
                 with Session(self._engine, expire_on_commit=False) as session, session.begin():
-                    yield Store(session, currency=self.currency)
+                    yield Store(
+                        session, currency=self.currency, timezone=self.settings.business.timezone
+                    )
         except exc.SQLAlchemyError as error:
             raise _database_error(error) from error
 

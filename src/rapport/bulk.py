@@ -13,24 +13,37 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import insert
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
 from rapport.store import INSERT_BATCH
 
 
 class RowWriter:
-    """An INSERT of ``columns`` into ``model``'s table, compiled once per session."""
+    """An INSERT of ``columns`` into ``model``'s table, compiled once per session.
 
-    def __init__(self, session: Session, model: type[Any], columns: Sequence[str]) -> None:
+    With ``skip`` (a unique column, SQLite only) rows whose value is already stored are
+    skipped (ON CONFLICT DO NOTHING) and :meth:`write` returns the rows inserted.
+    """
+
+    def __init__(
+        self, session: Session, model: type[Any], columns: Sequence[str], *, skip: str | None = None
+    ) -> None:
         self._session = session
         dialect = session.get_bind().dialect
         table = model.__table__
+        self._skip = skip
+        statement: Any = insert(table)
+        if skip is not None:
+            if dialect.name != "sqlite":
+                raise ValueError("RowWriter(skip=...) is for SQLite; use store.insert_rows")
+            statement = sqlite.insert(table).on_conflict_do_nothing(index_elements=[skip])
         self.columns = tuple(columns)
         processors: list[Callable[[Any], Any] | None] = [
             table.c[name].type._cached_bind_processor(dialect) for name in self.columns
         ]
         self._processors = tuple(processors)
-        compiled = insert(table).compile(
+        compiled = statement.compile(
             dialect=dialect, column_keys=list(self.columns), for_executemany=True
         )
         self._sql = str(compiled)
@@ -63,10 +76,13 @@ class RowWriter:
                     values[index] = memo[value]
                 except KeyError:
                     values[index] = memo[value] = process(value)
+                except TypeError:  # unhashable (a JSON document): converted every time
+                    values[index] = process(value)
             converted.append(values)
         if not converted:
             return 0
         connection = self._session.connection()
+        inserted = 0
         for start in range(0, len(converted), INSERT_BATCH):
             batch = converted[start : start + INSERT_BATCH]
             params: list[Any]
@@ -75,5 +91,6 @@ class RowWriter:
                 params = [tuple(row[i] for i in order) for row in batch]
             else:
                 params = [dict(zip(self.columns, row, strict=True)) for row in batch]
-            connection.exec_driver_sql(self._sql, params)
-        return len(converted)
+            result = connection.exec_driver_sql(self._sql, params)
+            inserted += result.rowcount if self._skip is not None else len(params)
+        return inserted

@@ -10,6 +10,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
+import zoneinfo
 from typing import Literal
 
 import holidays
@@ -166,3 +167,44 @@ class WorkingDays:
             if self.is_working_day(candidate):
                 return candidate
         raise ValueError(f"no working day in the 31 days from {day.isoformat()}")
+
+
+# ---------------------------------------------------------------------------- local days
+
+
+class LocalDays:
+    """The business-calendar day of many UTC instants, in one timezone.
+
+    Rules that read years of purchases convert millions of instants; the zone's offset is
+    looked up once per UTC hour (and per instant only in the rare hour that holds a
+    clock change), so the answer is exactly ``instant.astimezone(zone).date()``.
+    """
+
+    def __init__(self, zone: zoneinfo.ZoneInfo) -> None:
+        self.zone = zone
+        self._offsets: dict[str, dt.timedelta | None] = {}
+
+    def of(self, instant: dt.datetime | str) -> dt.date:
+        """The day of an aware instant, or of a naive UTC timestamp as SQLite stores it
+        (``YYYY-MM-DD HH:MM:SS[.ffffff]``)."""
+        if not isinstance(instant, str):
+            return instant.astimezone(self.zone).date()
+        naive = dt.datetime.fromisoformat(instant)
+        key = instant[:13]
+        try:
+            offset = self._offsets[key]
+        except KeyError:
+            offset = self._offsets[key] = self._hour_offset(naive)
+        if offset is None:
+            return naive.replace(tzinfo=dt.UTC).astimezone(self.zone).date()
+        return (naive + offset).date()
+
+    def _hour_offset(self, naive: dt.datetime) -> dt.timedelta | None:
+        """The offset in force for the whole UTC hour of ``naive``, or None when it
+        changes within that hour."""
+        start = naive.replace(minute=0, second=0, microsecond=0, tzinfo=dt.UTC)
+        end = start + dt.timedelta(hours=1) - dt.timedelta(microseconds=1)
+        first, last = start.astimezone(self.zone), end.astimezone(self.zone)
+        if first.utcoffset() != last.utcoffset():
+            return None
+        return first.utcoffset()

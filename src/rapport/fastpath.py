@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import zoneinfo
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any, NamedTuple
 
@@ -130,126 +130,197 @@ def _checked(check: Any, value: Any) -> Any:
 def quick_customer(raw: Mapping[str, Any]) -> QuickCustomer | None:
     """The row as a new customer, or None when the full validation must look at it."""
     try:
-        return _quick_customer(raw)
-    except _Unsure:
+        values = raw.values()
+        # One search for control characters in the whole row (CSV cells are strings;
+        # anything else, as JSONL may hold, takes the full path).
+        if _CONTROL.search("".join(values)):
+            return None
+        row = _QuickRow()
+        for name, value in raw.items():
+            _CUSTOMER_CELLS[name](row, value.strip(), value)
+        if row.external_id is None:
+            return None
+        return QuickCustomer(
+            row.external_id, row.values, row.consents, row.do_not_contact, row.tags, row.interests
+        )
+    except (_Unsure, TypeError, KeyError):
         return None
 
 
-def _quick_customer(raw: Mapping[str, Any]) -> QuickCustomer:
-    values: dict[str, Any] = {}
-    consents: dict[Channel, ConsentState] = {}
-    do_not_contact: bool | None = None
-    tags: list[str] = []
-    interests: list[str] = []
-    external_id = None
-    for name, value in raw.items():
-        if name in _LINES:
-            values[name] = _text(value, _LINES[name])
-        elif name == "external_id":
-            external_id = _text(value, 255)
-        elif name in _CHECKED:
-            check, limit = _CHECKED[name]
-            text = _text(value, 1_000_000)
-            checked = None if text is None else _checked(check, text)
-            if checked is not None and len(checked) > limit:
-                raise _Unsure
-            values[name] = checked
-        elif name in _CODES:
-            text = _text(value, 1_000_000)
-            values[name] = None if text is None else _checked(_CODES[name], text)
-        elif name == "birthday":
-            text = _text(value, 20)
-            month = day = year = None
-            if text is not None:
-                parts = _checked(parse_partial_date, text)
-                year, month, day = parts["year"], parts["month"], parts["day"]
-                try:
-                    check_month_day(month, day, year)
-                except ValueError:
-                    raise _Unsure from None
-            values.update(birth_month=month, birth_day=day, birth_year=year)
-        elif name == "customer_since":
-            text = _text(value, 20)
-            if text is not None and (text != value or not _ISO_DATE.fullmatch(text)):
-                raise _Unsure
-            values[name] = None if text is None else _checked(dt.date.fromisoformat, text)
-        elif name == "tags":
-            tags = list(dict.fromkeys(_list(value, 100)))
-        elif name == "interests":
-            interests = _list(value, 200)
-            keys = [topic.casefold() for topic in interests]
-            if len(set(keys)) != len(keys):
-                raise _Unsure
-        elif name.startswith("consent_"):
-            text = (_text(value, 20) or "").lower()
-            if text:
-                if text not in _CONSENT_VALUES:
-                    raise _Unsure
-                consents[Channel(name.removeprefix("consent_"))] = ConsentState(text)
-        elif name == "do_not_contact":
-            text = (_text(value, 20) or "").lower()
-            if text in _TRUE:
-                do_not_contact = True
-            elif text in _FALSE:
-                do_not_contact = False
-            elif text:
-                raise _Unsure
-        elif name == "status":
-            text = _text(value, 20)
-            if text is not None:
-                if text not in _STATUS_VALUES or text != value:
-                    raise _Unsure
-                values[name] = CustomerStatus(text)
-        elif name == "check_in_every_days":
-            text = _text(value, 20)
-            if text is not None:
-                if not (text.isascii() and text.isdigit()) or int(text) <= 0:
-                    raise _Unsure
-                values[name] = int(text)
-        else:  # family and important dates are JSON: only the full path reads them
-            if _text(value, 1_000_000) is not None:
-                raise _Unsure
-    if external_id is None:
+class _QuickRow:
+    __slots__ = ("consents", "do_not_contact", "external_id", "interests", "tags", "values")
+
+    def __init__(self) -> None:
+        self.values: dict[str, Any] = {}
+        self.consents: dict[Channel, ConsentState] = {}
+        self.do_not_contact: bool | None = None
+        self.tags: list[str] = []
+        self.interests: list[str] = []
+        self.external_id: str | None = None
+
+
+_Cell = Callable[[_QuickRow, str, str], None]
+
+
+def _line_cell(name: str, limit: int) -> _Cell:
+    def cell(row: _QuickRow, text: str, raw: str) -> None:
+        if len(text) > limit:
+            raise _Unsure
+        row.values[name] = text or None
+
+    return cell
+
+
+def _external_id(row: _QuickRow, text: str, raw: str) -> None:
+    if not text or len(text) > 255:
         raise _Unsure
-    return QuickCustomer(external_id, values, consents, do_not_contact, tags, interests)
+    row.external_id = text
+
+
+def _checked_cell(name: str, check: Callable[[str], str], limit: int) -> _Cell:
+    def cell(row: _QuickRow, text: str, raw: str) -> None:
+        if not text:
+            row.values[name] = None
+            return
+        checked = _checked(check, text)
+        if len(checked) > limit:
+            raise _Unsure
+        row.values[name] = checked
+
+    return cell
+
+
+def _birthday(row: _QuickRow, text: str, raw: str) -> None:
+    month = day = year = None
+    if text:
+        parts = _checked(parse_partial_date, text)
+        year, month, day = parts["year"], parts["month"], parts["day"]
+        try:
+            check_month_day(month, day, year)
+        except ValueError:
+            raise _Unsure from None
+    row.values.update(birth_month=month, birth_day=day, birth_year=year)
+
+
+def _customer_since(row: _QuickRow, text: str, raw: str) -> None:
+    if not text:
+        row.values["customer_since"] = None
+        return
+    if text != raw or not _ISO_DATE.fullmatch(text):
+        raise _Unsure
+    row.values["customer_since"] = _checked(dt.date.fromisoformat, text)
+
+
+def _tags(row: _QuickRow, text: str, raw: str) -> None:
+    row.tags = list(dict.fromkeys(_list(text, 100)))
+
+
+def _interests(row: _QuickRow, text: str, raw: str) -> None:
+    topics = _list(text, 200)
+    if len({topic.casefold() for topic in topics}) != len(topics):
+        raise _Unsure
+    row.interests = topics
+
+
+def _consent_cell(channel: Channel) -> _Cell:
+    def cell(row: _QuickRow, text: str, raw: str) -> None:
+        if text:
+            state = text.lower()
+            if state not in _CONSENT_VALUES:
+                raise _Unsure
+            row.consents[channel] = ConsentState(state)
+
+    return cell
+
+
+def _do_not_contact(row: _QuickRow, text: str, raw: str) -> None:
+    flag = text.lower()
+    if flag in _TRUE:
+        row.do_not_contact = True
+    elif flag in _FALSE:
+        row.do_not_contact = False
+    elif flag:
+        raise _Unsure
+
+
+def _status(row: _QuickRow, text: str, raw: str) -> None:
+    if text:
+        if text != raw or text not in _STATUS_VALUES:
+            raise _Unsure
+        row.values["status"] = CustomerStatus(text)
+
+
+def _check_in_every_days(row: _QuickRow, text: str, raw: str) -> None:
+    if text:
+        if not (text.isascii() and text.isdigit()) or int(text) <= 0:
+            raise _Unsure
+        row.values["check_in_every_days"] = int(text)
+
+
+def _json_only(row: _QuickRow, text: str, raw: str) -> None:
+    if text:  # family and important dates are JSON: only the full path reads them
+        raise _Unsure
+
+
+_CUSTOMER_CELLS: dict[str, _Cell] = {
+    **{name: _line_cell(name, limit) for name, limit in _LINES.items()},
+    "external_id": _external_id,
+    "email": _checked_cell("email", _email, 320),
+    "phone": _checked_cell("phone", _phone, 40),
+    "country": _checked_cell("country", _country, 2),
+    "language": _checked_cell("language", _language, 35),
+    "timezone": _checked_cell("timezone", _timezone, 64),
+    "birthday": _birthday,
+    "customer_since": _customer_since,
+    "tags": _tags,
+    "interests": _interests,
+    **{f"consent_{channel.value}": _consent_cell(channel) for channel in Channel},
+    "do_not_contact": _do_not_contact,
+    "status": _status,
+    "check_in_every_days": _check_in_every_days,
+    "family": _json_only,
+    "important_dates": _json_only,
+}
 
 
 def quick_purchase(raw: Mapping[str, Any], zone: zoneinfo.ZoneInfo) -> QuickPurchase | None:
     """The row as a purchase, or None when the full validation must look at it."""
     try:
-        if "__error__" in raw or "__columns__" in raw:
+        if not _PURCHASE_FIELDS.issuperset(raw) or _CONTROL.search("".join(raw.values())):
             return None
-        customer = _text(raw.get("customer_id", ""), 255)
-        occurred = _text(raw.get("occurred_at", ""), 40)
-        amount = _text(raw.get("amount", ""), 40)
-        if customer is None or occurred is None or amount is None:
+        customer = raw["customer_id"].strip()
+        occurred = raw["occurred_at"].strip()
+        amount = raw["amount"]
+        if not customer or len(customer) > 255 or not occurred or len(occurred) > 40:
             return None
-        if amount != raw["amount"] or not _PLAIN_AMOUNT.fullmatch(amount):
+        if not _PLAIN_AMOUNT.fullmatch(amount):
             return None
-        moment = _checked(dt.datetime.fromisoformat, occurred.replace("Z", "+00:00"))
+        moment = dt.datetime.fromisoformat(occurred.replace("Z", "+00:00"))
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=zone)
         value = Decimal(amount)
         if value >= MAX_AMOUNT:
             return None
-        currency = _text(raw.get("currency", ""), 10)
-        status = (_text(raw.get("status", ""), 20) or PurchaseStatus.COMPLETED.value).lower()
+        status = raw.get("status", "").strip().lower() or PurchaseStatus.COMPLETED.value
         if status not in _PURCHASE_STATUS_VALUES:
             return None
-        for name in raw:
-            if name not in _PURCHASE_FIELDS:
-                return None
+        currency = raw.get("currency", "").strip()
+        purchase_id = raw.get("purchase_id", "").strip()
+        description = raw.get("description", "").strip()
+        category = raw.get("category", "").strip()
+        if len(purchase_id) > 255 or len(description) > 20000 or len(category) > 100:
+            return None
         return QuickPurchase(
             customer=customer,
-            external_id=_text(raw.get("purchase_id", ""), 255),
+            external_id=purchase_id or None,
             occurred_at=moment.astimezone(dt.UTC),
             amount=value,
-            currency=None if currency is None else _checked(_currency, currency),
-            description=_text(raw.get("description", ""), 20000),
-            category=_text(raw.get("category", ""), 100),
+            currency=_checked(_currency, currency) if currency else None,
+            description=description or None,
+            category=category or None,
             status=PurchaseStatus(status),
         )
-    except _Unsure:
+    except (_Unsure, ValueError, TypeError, KeyError, AttributeError):
         return None
 
 

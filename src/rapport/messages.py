@@ -13,10 +13,10 @@ from collections import defaultdict
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from rapport._errors import TemplateError
@@ -49,6 +49,46 @@ UPCOMING_DAYS = 30
 RHYTHM_DAYS = 730
 
 
+class TaskFacts(Protocol):
+    """What rendering reads of a task: an ``OutreachTask`` or a row of its columns."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def customer_id(self) -> int: ...
+    @property
+    def rule(self) -> str: ...
+    @property
+    def kind(self) -> TaskKind: ...
+    @property
+    def channel(self) -> str | None: ...
+    @property
+    def due_on(self) -> dt.date: ...
+    @property
+    def window_end(self) -> dt.date: ...
+    @property
+    def late(self) -> bool: ...
+    @property
+    def assigned_to(self) -> str | None: ...
+    @property
+    def context(self) -> dict[str, Any] | None: ...
+
+
+#: The task columns rendering reads (loaded without building ORM objects).
+TASK_FACT_COLUMNS = (
+    OutreachTask.id,
+    OutreachTask.customer_id,
+    OutreachTask.rule,
+    OutreachTask.kind,
+    OutreachTask.channel,
+    OutreachTask.due_on,
+    OutreachTask.window_end,
+    OutreachTask.late,
+    OutreachTask.assigned_to,
+    OutreachTask.context,
+)
+
+
 @dataclass(frozen=True)
 class RenderedTask:
     """Everything written for one task: the message (or call script) and talking points."""
@@ -75,7 +115,7 @@ def _next_birthday(
 
 
 def message_contexts(
-    session: Session, tasks: Sequence[OutreachTask], settings: Settings, today: dt.date
+    session: Session, tasks: Sequence[TaskFacts], settings: Settings, today: dt.date
 ) -> dict[int, dict[str, Any]]:
     """The template variables of each task, keyed by task id, loaded in bulk."""
     customer_ids = sorted({task.customer_id for task in tasks})
@@ -93,7 +133,7 @@ def message_contexts(
     return contexts
 
 
-def occasion_variables(task: OutreachTask) -> dict[str, Any]:
+def occasion_variables(task: TaskFacts) -> dict[str, Any]:
     """The occasion part of the context: the rule's own facts, typed for templates."""
     raw = dict(task.context or {})
     occasion: dict[str, Any] = {
@@ -322,7 +362,7 @@ class _CustomerFacts:
 
 def render_task(
     renderer: Renderer,
-    task: OutreachTask,
+    task: TaskFacts,
     variables: Mapping[str, Any],
     language: str | None,
     points_cache: dict[tuple[int, str], tuple[str, ...]] | None = None,
@@ -405,14 +445,14 @@ def render_tasks(
     A task whose template fails keeps no message; the error names the template and line,
     and the other tasks are still written.
     """
-    stmt = select(OutreachTask).where(OutreachTask.status.in_(OPEN_TASK_STATUSES))
+    stmt = select(*TASK_FACT_COLUMNS).where(OutreachTask.status.in_(OPEN_TASK_STATUSES))
     if only_unrendered:
         stmt = stmt.where(OutreachTask.rendered_at.is_(None))
     if task_ids is not None:
         stmt = stmt.where(OutreachTask.id.in_(sorted(task_ids)))
     if shard is not None:
         stmt = stmt.where(shard.condition(OutreachTask.customer_id))
-    tasks = list(session.scalars(stmt.order_by(OutreachTask.id)))
+    tasks: list[Any] = list(session.execute(stmt.order_by(OutreachTask.id)))
     rendered = 0
     errors: list[str] = []
     for batch in chunked(tasks):
@@ -431,34 +471,42 @@ def render_tasks(
             updates.append(_stored(result, now))
             rendered += 1
         if updates:
-            session.execute(update(OutreachTask), updates)
+            session.execute(_STORE_RENDERED, updates)
     session.flush()
     return RenderOutcome(rendered=rendered, errors=tuple(errors))
 
 
+_TASKS: Table = OutreachTask.__table__  # type: ignore[assignment]
+_STORE_RENDERED = (
+    update(_TASKS)
+    .where(_TASKS.c.id == bindparam("b_id"))
+    .values(
+        subject=bindparam("b_subject"),
+        body=bindparam("b_body"),
+        body_html=bindparam("b_body_html"),
+        call_script=bindparam("b_call_script"),
+        talking_points=bindparam("b_talking_points"),
+        rendered_at=bindparam("b_rendered_at"),
+    )
+)
+
+
 def _stored(result: RenderedTask, now: dt.datetime) -> dict[str, Any]:
-    row: dict[str, Any] = {
-        "id": result.task_id,
-        "talking_points": list(result.talking_points),
-        "rendered_at": now,
+    """The parameters of ``_STORE_RENDERED`` for one task (one executemany per batch)."""
+    message, call = result.message, result.call
+    return {
+        "b_id": result.task_id,
+        "b_subject": message.subject if message else None,
+        "b_body": message.text if message else None,
+        "b_body_html": message.html if message else None,
+        "b_call_script": {
+            "language": call.language,
+            "greeting": call.greeting,
+            "reason": call.reason,
+            "talking_points": list(call.talking_points),
+        }
+        if call
+        else None,
+        "b_talking_points": list(result.talking_points),
+        "b_rendered_at": now,
     }
-    if result.message is not None:
-        row.update(
-            subject=result.message.subject,
-            body=result.message.text,
-            body_html=result.message.html,
-            call_script=None,
-        )
-    if result.call is not None:
-        row.update(
-            subject=None,
-            body=None,
-            body_html=None,
-            call_script={
-                "language": result.call.language,
-                "greeting": result.call.greeting,
-                "reason": result.call.reason,
-                "talking_points": list(result.call.talking_points),
-            },
-        )
-    return row

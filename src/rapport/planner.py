@@ -14,6 +14,7 @@ import zoneinfo
 from collections import Counter, defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -21,6 +22,7 @@ from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
 from rapport._errors import ConfigError
+from rapport.bulk import RowWriter
 from rapport.config import ConsentDefaults, CustomRuleSpec, RuleSettings, Settings, describe
 from rapport.dates import WorkingDays
 from rapport.models.enums import (
@@ -41,11 +43,14 @@ from rapport.rules import (
     Rule,
     named_aftercare,
 )
+from rapport.rules.base import AlreadyPlanned
 from rapport.rules.declarative import declarative_rule
 from rapport.store import Store, chunked, insert_rows
 
 #: Tasks that stand for a contact made or still to make; they count against the caps.
 COUNTED_STATUSES = (*OPEN_TASK_STATUSES, TaskStatus.DONE)
+#: Every column of a new task but its id (a planned task's other columns start empty).
+TASK_COLUMNS = tuple(c.name for c in OutreachTask.__table__.c if c.name != "id")
 # Serialises planners on PostgreSQL (the unique key alone already prevents duplicates;
 # the lock also keeps two runs from racing on caps and expiry).
 _ADVISORY_LOCK = 0x7261_7070  # "rapp"
@@ -167,6 +172,8 @@ def place_within_caps(
     days = Counter(taken)
 
     def fits(day: dt.date) -> bool:
+        if days.total() < max_touches:  # fewer tasks in all than a window may hold
+            return True
         for start in range(per_days):
             first = day - dt.timedelta(days=start)
             count = sum(days[first + dt.timedelta(days=n)] for n in range(per_days))
@@ -187,6 +194,7 @@ def place_within_caps(
     return placed
 
 
+@lru_cache(maxsize=4096)  # a plan asks for the same few days and zones again and again
 def send_at(day: dt.date, hour: int, timezone: str) -> dt.datetime:
     """``hour`` o'clock local time on ``day`` in ``timezone``, as a UTC instant."""
     local = dt.datetime.combine(day, dt.time(hour), tzinfo=zoneinfo.ZoneInfo(timezone))
@@ -348,23 +356,25 @@ class Planner:
         if not dry_run:
             self._lock(session, shard)
             if shard is None or shard.number == 1:
-                store = Store(session, currency=settings.business.currency)
+                store = Store(
+                    session,
+                    currency=settings.business.currency,
+                    timezone=settings.business.timezone,
+                )
+                store.ensure_rhythm_zone(now)
                 store.refresh_trailing_spend(as_of, now)
                 cancelled = self.reconcile(session, now)
             expired = self._expire(session, as_of, now, shard)
         reports: dict[str, RuleReport] = {}
         planned: list[PlannedTask] = []
-        # In a dry run nothing is written, so this run's own tasks are remembered here
-        # for the caps of the rules that follow.
-        pending_days: dict[int, list[dt.date]] = defaultdict(list)
+        # Each customer's consent, contact details and task days are read once per run;
+        # the days of this run's own tasks are added as they are placed, so the caps of
+        # later rules see them (in a dry run too, where nothing is written).
+        facts: dict[int, _Customer] = {}
         for rule in self.enabled_rules:
             rule_started = time.perf_counter()
             tally = _RuleTally()
-            rows = self._tasks_for(rule, ctx, now, tally, pending_days, shard)
-            if dry_run:
-                for row in rows:
-                    if row["status"] is TaskStatus.PLANNED and not row["service"]:
-                        pending_days[row["customer_id"]].append(row["due_on"])
+            rows = self._tasks_for(rule, ctx, now, tally, facts, shard)
             if dry_run:
                 tally.created = len(rows)
             else:
@@ -432,23 +442,25 @@ class Planner:
         ctx: PlanContext,
         now: dt.datetime,
         tally: _RuleTally,
-        pending_days: Mapping[int, list[dt.date]],
+        facts: dict[int, _Customer],
         shard: Shard | None = None,
     ) -> list[dict[str, Any]]:
         """The task rows for a rule's new occasions, after consent, catch-up and caps."""
-        occasions = {
-            o.occasion_key: o
-            for o in rule.occasions(ctx)
-            if shard is None or shard.holds(o.customer_id)
-        }
+        occasions: dict[str, Occasion] = {}
+        found_planned = 0
+        for found in rule.occasions(ctx):
+            if shard is not None and not shard.holds(found.customer_id):
+                continue
+            if isinstance(found, AlreadyPlanned):
+                found_planned += 1
+            else:
+                occasions[found.occasion_key] = found
         existing = _existing_keys(ctx.session, occasions.keys())
-        tally.already_planned = len(existing)
-        fresh = [o for key, o in sorted(occasions.items()) if key not in existing]
+        tally.already_planned = len(existing) + found_planned
+        fresh = [occasions[key] for key in sorted(occasions.keys() - existing)]
         counted_since = ctx.first_due - dt.timedelta(days=self.settings.caps.per_days)
-        facts = _customer_facts(ctx.session, {o.customer_id for o in fresh}, counted_since)
-        for customer_id, days in pending_days.items():
-            if customer_id in facts:
-                facts[customer_id].task_days.extend(days)
+        unknown = {o.customer_id for o in fresh} - facts.keys()
+        facts.update(_customer_facts(ctx.session, unknown, counted_since))
         settings = self.settings
         rows: list[dict[str, Any]] = []
         to_place: dict[int, list[tuple[Occasion, Channel | None]]] = defaultdict(list)
@@ -564,7 +576,10 @@ class Planner:
 
     def _insert(self, session: Session, rows: list[dict[str, Any]]) -> int:
         """Insert rows, skipping keys another run inserted first; returns rows inserted."""
-        return insert_rows(session, OutreachTask, rows, skip="occasion_key")
+        if not rows or session.get_bind().dialect.name != "sqlite":
+            return insert_rows(session, OutreachTask, rows, skip="occasion_key")
+        writer = RowWriter(session, OutreachTask, TASK_COLUMNS, skip="occasion_key")
+        return writer.write([[row.get(name) for name in TASK_COLUMNS] for row in rows])
 
     def _describe(
         self, session: Session, rule: Rule, rows: list[dict[str, Any]]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import math
 import statistics
 from collections import Counter
 from collections.abc import Sequence
@@ -62,3 +63,46 @@ def rhythm_of(visits: Sequence[Visit], *, min_visits: int = 3) -> Rhythm:
         usual_weekdays=usual_days,
         median_gap_days=float(statistics.median(gaps)) if gaps else None,
     )
+
+
+#: Purchases in this many days up to a regular's last one make their rhythm.
+RHYTHM_WINDOW_DAYS = 730
+#: A lapse this long after the last purchase is no longer a broken rhythm.
+LONGEST_LAPSE_DAYS = 365
+
+
+def overdue_after(median_gap: float) -> int:
+    """Days without a purchase after which a regular is overdue: more than
+    max(2 x the usual gap, the usual gap + 14)."""
+    return math.floor(max(2 * median_gap, median_gap + 14))
+
+
+def rhythm_window(visits: Sequence[Visit]) -> list[Visit]:
+    """The visits of the two years up to the last one.
+
+    Anchored on the last visit, not on today: a lapse does not wear a regular's history
+    away, and the rhythm only changes when a purchase is written — so it can be kept as
+    a rollup on the customer.
+    """
+    if not visits:
+        return []
+    start = max(v.day for v in visits) - dt.timedelta(days=RHYTHM_WINDOW_DAYS)
+    return [v for v in visits if v.day >= start]
+
+
+def lapse(visits: Sequence[Visit]) -> tuple[int, dt.date | None]:
+    """(visits in the rhythm window, the day the regular becomes overdue).
+
+    The day is the last visiting day + :func:`overdue_after` the median gap + 1; None
+    when there is no gap yet or the lapse would take a year or more.
+    """
+    window = rhythm_window(visits)
+    # The same median gap as rhythm_of (distinct days), without the usual item and days.
+    days = sorted({v.day for v in window})
+    if len(days) < 2:
+        return len(window), None
+    gaps = [(later - earlier).days for earlier, later in itertools.pairwise(days)]
+    wait = overdue_after(float(statistics.median(gaps))) + 1
+    if wait >= LONGEST_LAPSE_DAYS:
+        return len(window), None
+    return len(window), max(v.day for v in window) + dt.timedelta(days=wait)

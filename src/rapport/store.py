@@ -9,6 +9,7 @@ so the daily run never has to re-aggregate all history.
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -17,20 +18,24 @@ from typing import Any, Literal, TypeVar
 from sqlalchemy import (
     ColumnElement,
     Insert,
+    Table,
     and_,
+    bindparam,
     case,
     delete,
     func,
     insert,
     or_,
     select,
+    type_coerce,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
 
 from rapport._errors import NotFoundError, StateError
-from rapport.dates import PartialDate
+from rapport.dates import LocalDays, PartialDate
+from rapport.models._columns import RawTimestamp
 from rapport.models.enums import (
     OPEN_TASK_STATUSES,
     CaseStatus,
@@ -83,15 +88,19 @@ from rapport.models.tables import (
     Purchase,
     SurveyAnswer,
 )
-from rapport.rhythm import Visit, rhythm_of
+from rapport.rhythm import Visit, lapse, rhythm_of
 
 #: Rows per statement: well under every driver's bound-parameter limit.
 CHUNK = 500
+#: Customers per query when recomputing rhythms from their purchases.
+RHYTHM_BATCH = 2000
 #: Rows per executemany: larger batches amortise the statement's overhead.
 INSERT_BATCH = 5000
 TRAILING_DAYS = 365
 RHYTHM_DAYS = 730
 TRAILING_SPEND_CHECKPOINT = "trailing_spend"
+#: Checkpoint "rhythm_zone:<timezone>": every rhythm rollup is in business days of it.
+RHYTHM_ZONE_CHECKPOINT = "rhythm_zone:"
 
 _T = TypeVar("_T")
 _Out = TypeVar("_Out", PurchaseOut, InteractionOut, CaseOut, PromiseOut, TaskOut, SurveyAnswerOut)
@@ -169,7 +178,7 @@ def insert_rows(
         if dialect == "sqlite":  # sqlite3 sums executemany's rowcount
             inserted += _rowcount(session.execute(stmt, list(batch)))
         else:  # psycopg batches VALUES lists and reports no total: count what came back
-            inserted += len(session.execute(stmt.returning(table.c.id), list(batch)).all())
+            inserted += len(session.execute(stmt.returning(table.c[skip]), list(batch)).all())
     return inserted
 
 
@@ -207,9 +216,10 @@ class Store:
     spend) add up purchases in that currency only, since rapport keeps no exchange rates.
     """
 
-    def __init__(self, session: Session, *, currency: str) -> None:
+    def __init__(self, session: Session, *, currency: str, timezone: str = "UTC") -> None:
         self.session = session
         self.currency = currency
+        self.timezone = timezone
 
     # ------------------------------------------------------------------ helpers
 
@@ -841,6 +851,60 @@ class Store:
                 .values(values)
                 .execution_options(synchronize_session=False)
             )
+        self.refresh_rhythm(customer_ids, now)
+
+    def refresh_rhythm(self, customer_ids: Iterable[int], now: dt.datetime) -> None:
+        """Recompute the rhythm rollups (``rhythm_visits``, ``rhythm_due_on``) of these
+        customers from their completed purchases, in business days."""
+        days = LocalDays(zoneinfo.ZoneInfo(self.timezone))
+        table: Table = Customer.__table__  # type: ignore[assignment]
+        stmt = (
+            update(table)
+            .where(table.c.id == bindparam("b_id"))
+            .values(rhythm_visits=bindparam("b_visits"), rhythm_due_on=bindparam("b_due"))
+        )
+        for id_batch in chunked(sorted(set(customer_ids)), RHYTHM_BATCH):
+            visits: dict[int, list[Visit]] = {customer_id: [] for customer_id in id_batch}
+            rows = self.session.execute(
+                select(
+                    Purchase.customer_id, type_coerce(Purchase.occurred_at, RawTimestamp())
+                ).where(
+                    Purchase.customer_id.in_(id_batch),
+                    Purchase.status == PurchaseStatus.COMPLETED,
+                )
+            )
+            for customer_id, occurred_at in rows:
+                visits[customer_id].append(Visit(days.of(occurred_at), None))
+            params = []
+            for customer_id, mine in visits.items():
+                count, due_on = lapse(mine)
+                params.append({"b_id": customer_id, "b_visits": count, "b_due": due_on})
+            self.session.execute(stmt, params)
+        # On a database that has none yet, this marks every rhythm as computed in this
+        # zone; after a change of zone the planner recomputes them all (ensure_rhythm_zone).
+        if not self._rhythm_zones():
+            name = RHYTHM_ZONE_CHECKPOINT + self.timezone
+            row = {"name": name, "as_of": now.date(), "updated_at": now}
+            insert_rows(self.session, Checkpoint, [row], skip="name")
+
+    def _rhythm_zones(self) -> list[str]:
+        return list(
+            self.session.scalars(
+                select(Checkpoint.name).where(Checkpoint.name.startswith(RHYTHM_ZONE_CHECKPOINT))
+            )
+        )
+
+    def ensure_rhythm_zone(self, now: dt.datetime) -> int:
+        """Recompute every rhythm rollup when they are not in the business timezone
+        (it changed, or the database predates the rollup); returns customers recomputed."""
+        wanted = RHYTHM_ZONE_CHECKPOINT + self.timezone
+        zones = self._rhythm_zones()
+        if zones == [wanted]:
+            return 0
+        ids = list(self.session.scalars(select(Customer.id).where(Customer.purchase_count > 0)))
+        self.session.execute(delete(Checkpoint).where(Checkpoint.name.in_(zones)))
+        self.refresh_rhythm(ids, now)
+        return len(ids)
 
     def refresh_trailing_spend(self, as_of: dt.date, now: dt.datetime) -> int:
         """Bring every customer's trailing-365-day spend forward to ``as_of``.
@@ -852,6 +916,11 @@ class Store:
         """
         previous = self.session.get(Checkpoint, TRAILING_SPEND_CHECKPOINT)
         if previous is not None and as_of <= previous.as_of:
+            return 0
+        behind = or_(Customer.spend_365d_as_of.is_(None), Customer.spend_365d_as_of < as_of)
+        stale = select(Customer.id).where(Customer.spend_365d > 0, behind).limit(1)
+        if self.session.scalar(stale) is None:  # every spend was written as of today
+            self._advance_spend_checkpoint(previous, as_of, now)
             return 0
         cutoff = trailing_spend_cutoff(as_of)
         left_window = select(Purchase.customer_id).where(
@@ -874,7 +943,7 @@ class Store:
             .where(
                 Customer.id.in_(left_window),
                 Customer.spend_365d > 0,
-                or_(Customer.spend_365d_as_of.is_(None), Customer.spend_365d_as_of < as_of),
+                behind,
             )
             .values(
                 spend_365d=func.coalesce(spend.scalar_subquery(), 0),
@@ -883,6 +952,12 @@ class Store:
             )
             .execution_options(synchronize_session=False)
         )
+        self._advance_spend_checkpoint(previous, as_of, now)
+        return _rowcount(result)
+
+    def _advance_spend_checkpoint(
+        self, previous: Checkpoint | None, as_of: dt.date, now: dt.datetime
+    ) -> None:
         if previous is None:
             self.session.add(
                 Checkpoint(name=TRAILING_SPEND_CHECKPOINT, as_of=as_of, updated_at=now)
@@ -891,7 +966,6 @@ class Store:
             previous.as_of = as_of
             previous.updated_at = now
         self.session.flush()
-        return _rowcount(result)
 
     # ------------------------------------------------------------------ interactions
 

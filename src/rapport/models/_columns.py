@@ -6,7 +6,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Integer
+from sqlalchemy import BigInteger, DateTime, Integer, String
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
@@ -72,3 +72,11 @@ class Money(TypeDecorator[Decimal]):
     @property
     def python_type(self) -> type[Decimal]:
         return Decimal
+
+
+class RawTimestamp(String):
+    """A stored timestamp read as the driver hands it over: SQLite's naive-UTC text, or
+    PostgreSQL's aware datetime. For code that reads millions of them and only needs
+    their day (see :class:`rapport.dates.LocalDays`)."""
+
+    cache_ok = True

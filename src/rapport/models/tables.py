@@ -138,6 +138,10 @@ class Customer(Base):
     spend_365d_as_of: Mapped[dt.date | None] = mapped_column(Date)
     last_interaction_at: Mapped[dt.datetime | None]
     last_contact_at: Mapped[dt.datetime | None] = mapped_column(index=True)
+    # The regular's rhythm (see rapport.rhythm.lapse): purchases in the two years up to
+    # the last one, and the business day they become overdue (None: no rhythm).
+    rhythm_visits: Mapped[int | None] = mapped_column(Integer)
+    rhythm_due_on: Mapped[dt.date | None] = mapped_column(Date, index=True)
 
     created_at: Mapped[dt.datetime]
     updated_at: Mapped[dt.datetime]
@@ -158,6 +162,8 @@ class Customer(Base):
 
     __table_args__ = (
         Index("ix_rapport_customer_birthday", "birth_month", "birth_day"),
+        # The top segment counts and ranks active spenders from the index alone.
+        Index("ix_rapport_customer_status_spend", "status", "spend_365d"),
         CheckConstraint("purchase_count >= 0", name="purchase_count_not_negative"),
         CheckConstraint(
             "check_in_every_days IS NULL OR check_in_every_days > 0", name="check_in_positive"

@@ -19,6 +19,7 @@ from pydantic import AfterValidator, AwareDatetime, BeforeValidator
 
 MAX_AMOUNT = Decimal("100000000000000")  # 10^14: far above any real purchase
 _PHONE = re.compile(r"^\+?[0-9 ()./-]+$")
+_NON_DIGITS = re.compile(r"[^0-9]")
 
 
 def _blank_to_none(value: object) -> object:
@@ -111,15 +112,14 @@ def _country(value: str) -> str:
 def _email(value: str) -> str:
     value = _line(value)
     local, at, domain = value.rpartition("@")
-    if not at or not local or not domain or any(char.isspace() for char in value):
+    if not at or not local or not domain or value.split() != [value]:  # has whitespace
         raise ValueError(f"{value!r} is not an email address; it needs a name, '@' and a domain")
     return f"{local}@{domain.lower()}"
 
 
 def _phone(value: str) -> str:
     value = _line(value)
-    digits = sum(char.isdigit() for char in value)
-    if not _PHONE.match(value) or digits < 5:
+    if not _PHONE.match(value) or len(_NON_DIGITS.sub("", value)) < 5:
         raise ValueError(
             f"{value!r} is not a phone number; use digits, spaces and an optional leading '+'"
         )

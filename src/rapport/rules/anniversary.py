@@ -10,7 +10,15 @@ from sqlalchemy import func, select, tuple_
 from rapport.config import AnniversarySettings
 from rapport.dates import latest_yearly_on_or_before, month_days_between
 from rapport.models.tables import Customer, ImportantDate
-from rapport.rules.base import Occasion, PlanContext, Rule
+from rapport.rules.base import (
+    AlreadyPlanned,
+    Occasion,
+    PlanContext,
+    Rule,
+    key_sql,
+    planned,
+    yearly_year,
+)
 
 
 class Anniversary(Rule):
@@ -21,28 +29,39 @@ class Anniversary(Rule):
     settings_model = AnniversarySettings
     settings: AnniversarySettings
 
-    def occasions(self, ctx: PlanContext) -> Iterator[Occasion]:
+    def occasions(self, ctx: PlanContext) -> Iterator[Occasion | AlreadyPlanned]:
         s = self.settings
         lead = dt.timedelta(days=s.lead_days)
         first, last = ctx.first_due + lead, ctx.last_due + lead
         pairs = sorted(month_days_between(first, last, s.feb29))
+        years = {
+            (month, day): latest_yearly_on_or_before(month, day, last, s.feb29).year
+            for month, day in pairs
+        }
         if s.customer_since:
+            month = func.extract("month", Customer.customer_since)
+            day_of = func.extract("day", Customer.customer_since)
+            year = yearly_year(month, day_of, years)
             since = ctx.session.execute(
-                select(Customer.id, Customer.customer_since).where(
+                select(
+                    Customer.id,
+                    Customer.customer_since,
+                    planned(key_sql(f"{self.name}:", Customer.id, ":since:", year)),
+                ).where(
                     Customer.customer_since.is_not(None),
-                    tuple_(
-                        func.extract("month", Customer.customer_since),
-                        func.extract("day", Customer.customer_since),
-                    ).in_(pairs)
+                    tuple_(month, day_of).in_(pairs)
                     if len(pairs) < 366
                     else Customer.customer_since.is_not(None),
                 )
             )
-            for customer_id, started in since:
+            for customer_id, started, done in since:
                 assert started is not None
                 day = latest_yearly_on_or_before(started.month, started.day, last, s.feb29)
-                years = day.year - started.year
-                if day < first or years < 1:
+                years_since = day.year - started.year
+                if day < first or years_since < 1:
+                    continue
+                if done:
+                    yield AlreadyPlanned(customer_id)
                     continue
                 yield self._occasion(
                     customer_id,
@@ -52,22 +71,29 @@ class Anniversary(Rule):
                         "anniversary": "customer_since",
                         "label": None,
                         "anniversary_on": day.isoformat(),
-                        "years": years,
+                        "years": years_since,
                     },
                 )
         if s.important_dates:
+            year = yearly_year(ImportantDate.month, ImportantDate.day, years)
+            key = key_sql(
+                f"{self.name}:", ImportantDate.customer_id, ":date:", ImportantDate.id, ":", year
+            )
             dates = ctx.session.execute(
-                select(ImportantDate).where(
+                select(ImportantDate, planned(key)).where(
                     ImportantDate.yearly.is_(True),
                     tuple_(ImportantDate.month, ImportantDate.day).in_(pairs)
                     if len(pairs) < 366
                     else ImportantDate.yearly.is_(True),
                 )
-            ).scalars()
-            for important in dates:
+            )
+            for important, done in dates:
                 day = latest_yearly_on_or_before(important.month, important.day, last, s.feb29)
                 date_years = day.year - important.year if important.year else None
                 if day < first or (date_years is not None and date_years < 1):
+                    continue
+                if done:
+                    yield AlreadyPlanned(important.customer_id)
                     continue
                 yield self._occasion(
                     important.customer_id,

@@ -13,11 +13,13 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 from abc import ABC, abstractmethod
+from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, ClassVar
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, String, case, cast, literal, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from rapport.config import RuleSettings, Settings
@@ -60,6 +62,47 @@ class Occasion:
             )
 
 
+@dataclass(frozen=True, slots=True)
+class AlreadyPlanned:
+    """An occasion a rule found already planned, in SQL, and counted without building it.
+
+    Rules with many occasions (birthdays, anniversaries, check-ins) mark in their query
+    the rows whose task exists (see :func:`planned`), so a re-run reads those rows but
+    creates no objects and looks up no keys for them. The mark must only ever be set for
+    an occasion whose key is stored; the planner still checks every occasion it gets.
+    """
+
+    customer_id: int
+
+
+def planned(key: ColumnElement[str]) -> ColumnElement[bool]:
+    """SQL: a task with this occasion key exists (a column for the rule's query)."""
+    return select(OutreachTask.id).where(OutreachTask.occasion_key == key).exists()
+
+
+def key_sql(*parts: Any) -> ColumnElement[str]:
+    """An occasion key built in SQL from text and columns, like the f-string the rule
+    uses in Python (integers print the same way in both)."""
+    pieces: list[ColumnElement[str]] = [
+        literal(part) if isinstance(part, str) else cast(part, String) for part in parts
+    ]
+    key = pieces[0]
+    for piece in pieces[1:]:
+        key = key + piece
+    return key
+
+
+def yearly_year(month: Any, day: Any, years: Mapping[tuple[int, int], int]) -> Any:
+    """SQL: the year a yearly (month, day) falls in, from a table computed in Python by
+    the rule's own date logic (so 29 February follows the same policy)."""
+    by_year: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for pair, year in years.items():
+        by_year[year].append(pair)
+    if len(by_year) == 1:
+        return literal(next(iter(by_year)))
+    return case(*[(tuple_(month, day).in_(sorted(pairs)), year) for year, pairs in by_year.items()])
+
+
 @dataclass(frozen=True)
 class PlanContext:
     """What a rule needs to find its occasions: the session, the days, the settings.
@@ -74,8 +117,10 @@ class PlanContext:
     last_due: dt.date
     settings: Settings
     working_days: WorkingDays
+    #: The top segment's spend threshold per share, read once per plan (see segments).
+    spend_thresholds: dict[float, Any] = field(default_factory=dict, compare=False)
 
-    @property
+    @cached_property
     def zone(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.settings.business.timezone)
 
@@ -107,7 +152,7 @@ class Rule(ABC):
         self.settings = settings if settings is not None else self.settings_model()
 
     @abstractmethod
-    def occasions(self, ctx: PlanContext) -> Iterable[Occasion]:
+    def occasions(self, ctx: PlanContext) -> Iterable[Occasion | AlreadyPlanned]:
         """The occasions due between ``ctx.first_due`` and ``ctx.last_due``.
 
         Select candidates with SQL (never every customer), compute dates with plain

@@ -10,7 +10,15 @@ from sqlalchemy import select, tuple_
 from rapport.config import BirthdayCardSettings
 from rapport.dates import MILESTONE_AGES, latest_yearly_on_or_before, month_days_between
 from rapport.models.tables import Customer
-from rapport.rules.base import Occasion, PlanContext, Rule
+from rapport.rules.base import (
+    AlreadyPlanned,
+    Occasion,
+    PlanContext,
+    Rule,
+    key_sql,
+    planned,
+    yearly_year,
+)
 
 
 class BirthdayCard(Rule):
@@ -27,26 +35,39 @@ class BirthdayCard(Rule):
     settings_model = BirthdayCardSettings
     settings: BirthdayCardSettings
 
-    def occasions(self, ctx: PlanContext) -> Iterator[Occasion]:
+    def occasions(self, ctx: PlanContext) -> Iterator[Occasion | AlreadyPlanned]:
         lead = dt.timedelta(days=self.settings.lead_days)
         first_birthday, last_birthday = ctx.first_due + lead, ctx.last_due + lead
-        pairs = month_days_between(first_birthday, last_birthday, self.settings.feb29)
+        feb29 = self.settings.feb29
+        pairs = month_days_between(first_birthday, last_birthday, feb29)
+        # The latest year only: an outage never brings back last year's birthday.
+        years = {
+            (month, day): latest_yearly_on_or_before(month, day, last_birthday, feb29).year
+            for month, day in pairs
+        }
+        year = yearly_year(Customer.birth_month, Customer.birth_day, years)
         stmt = select(
-            Customer.id, Customer.birth_month, Customer.birth_day, Customer.birth_year
+            Customer.id,
+            Customer.birth_month,
+            Customer.birth_day,
+            Customer.birth_year,
+            planned(key_sql(f"{self.name}:", Customer.id, ":", year)),
         ).where(Customer.birth_month.is_not(None), Customer.birth_day.is_not(None))
         if len(pairs) < 366:
             birthday = tuple_(Customer.birth_month, Customer.birth_day)
             stmt = stmt.where(birthday.in_(sorted(pairs)))
-        for customer_id, month, day, year in ctx.session.execute(stmt):
+        for customer_id, month, day, born, done in ctx.session.execute(stmt):
             assert month is not None
             assert day is not None
-            # The latest year only: an outage never brings back last year's birthday.
-            birthday_on = latest_yearly_on_or_before(month, day, last_birthday, self.settings.feb29)
+            birthday_on = latest_yearly_on_or_before(month, day, last_birthday, feb29)
             if birthday_on < first_birthday:
                 continue
-            age = birthday_on.year - year if year is not None else None
+            age = birthday_on.year - born if born is not None else None
             if age is not None and age <= 0:
                 continue  # not born yet, or the day of birth itself
+            if done:
+                yield AlreadyPlanned(customer_id)
+                continue
             milestone = age in MILESTONE_AGES
             yield Occasion(
                 customer_id=customer_id,

@@ -10,8 +10,8 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from rapport.config import CheckInCallSettings
-from rapport.models.tables import Customer
-from rapport.rules.base import Occasion, PlanContext, Rule, cancel_superseded
+from rapport.models.tables import Customer, OutreachTask
+from rapport.rules.base import AlreadyPlanned, Occasion, PlanContext, Rule, cancel_superseded
 from rapport.rules.segments import top_segment
 
 
@@ -31,13 +31,24 @@ class CheckInCall(Rule):
     settings_model = CheckInCallSettings
     settings: CheckInCallSettings
 
-    def occasions(self, ctx: PlanContext) -> Iterator[Occasion]:
+    def occasions(self, ctx: PlanContext) -> Iterator[Occasion | AlreadyPlanned]:
         s = self.settings
         anchor = func.coalesce(Customer.last_contact_at, Customer.created_at)
         shortest = ctx.session.scalar(select(func.min(Customer.check_in_every_days)))
         every_min = min(s.every_days, shortest or s.every_days)
         # Coarse filter in SQL: nobody whose last contact is too recent for any cycle.
         stale_by = ctx.day_start(ctx.last_due - dt.timedelta(days=every_min - 1))
+        # A check-in planned for this very anchor (the same last contact) has this
+        # occasion's key: those rows are only counted.
+        done = (
+            select(OutreachTask.id)
+            .where(
+                OutreachTask.customer_id == Customer.id,
+                OutreachTask.rule == self.name,
+                OutreachTask.anchor_at == anchor,
+            )
+            .exists()
+        )
         rows = ctx.session.execute(
             select(
                 Customer.id,
@@ -45,12 +56,13 @@ class CheckInCall(Rule):
                 Customer.last_contact_at,
                 Customer.last_purchase_at,
                 Customer.check_in_every_days,
+                done.label("done"),
             ).where(self._segment(ctx), anchor < stale_by)
         )
         for row in rows:
             occasion = self._occasion(ctx, row)
             if occasion is not None:
-                yield occasion
+                yield AlreadyPlanned(row.id) if row.done else occasion
 
     def _segment(self, ctx: PlanContext) -> ColumnElement[bool]:
         """SQL for "in the check-in segment": the top segment, or an own rhythm."""
@@ -59,6 +71,7 @@ class CheckInCall(Rule):
             self.settings.top_share,
             self.settings.tag,
             Customer.check_in_every_days.is_not(None),
+            thresholds=ctx.spend_thresholds,
         )
 
     def _occasion(self, ctx: PlanContext, row: Any) -> Occasion | None:

@@ -61,7 +61,11 @@ def condition_sql(condition: CustomCondition, ctx: PlanContext) -> ColumnElement
         parts.append(Customer.owner.in_(condition.owners))
     if condition.top_segment:
         segment = ctx.settings.rules.check_in_call
-        parts.append(top_segment(ctx.session, segment.top_share, segment.tag))
+        parts.append(
+            top_segment(
+                ctx.session, segment.top_share, segment.tag, thresholds=ctx.spend_thresholds
+            )
+        )
     if condition.min_spend_365d is not None:
         parts.append(Customer.spend_365d >= condition.min_spend_365d)
     if condition.min_lifetime_value is not None:

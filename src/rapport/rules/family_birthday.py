@@ -36,7 +36,12 @@ class FamilyBirthday(Rule):
             .where(
                 FamilyMember.birth_month.is_not(None),
                 FamilyMember.birth_day.is_not(None),
-                top_segment(ctx.session, segment.top_share, segment.tag),
+                top_segment(
+                    ctx.session,
+                    segment.top_share,
+                    segment.tag,
+                    thresholds=ctx.spend_thresholds,
+                ),
             )
         )
         if len(pairs) < 366:

@@ -3,74 +3,83 @@
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections import defaultdict
 from collections.abc import Collection, Iterator
 
-from sqlalchemy import select
+from sqlalchemy import select, type_coerce
 from sqlalchemy.orm import Session
 
 from rapport.config import RhythmBreakSettings
+from rapport.dates import LocalDays
+from rapport.models._columns import RawTimestamp
 from rapport.models.enums import PurchaseStatus
-from rapport.models.tables import Customer, Purchase
-from rapport.rhythm import Visit, rhythm_of
-from rapport.rules.base import Occasion, PlanContext, Rule, cancel_superseded
+from rapport.models.tables import Customer, OutreachTask, Purchase
+from rapport.rhythm import Visit, rhythm_of, rhythm_window
+from rapport.rules.base import AlreadyPlanned, Occasion, PlanContext, Rule, cancel_superseded
 from rapport.store import chunked
-
-HISTORY_DAYS = 730
-YEAR = dt.timedelta(days=365)
-SHORTEST = dt.timedelta(days=14)
-
-
-def overdue_after(median_gap: float) -> int:
-    """Days without a purchase after which a regular is overdue: more than
-    max(2 x the usual gap, the usual gap + 14)."""
-    return math.floor(max(2 * median_gap, median_gap + 14))
 
 
 class RhythmBreak(Rule):
-    """For regulars (at least ``min_purchases``): due the day the time since their last
-    purchase passes their threshold, if that is within a year; a new purchase ends the
-    lapse and cancels a call still planned for it."""
+    """For regulars (at least ``min_purchases`` in the two years up to their last one):
+    due the day the time since their last purchase passes their threshold, if that is
+    within a year; a new purchase ends the lapse and cancels a call still planned for it.
+
+    The due day is a rollup on the customer (``rhythm_due_on``, indexed, kept by every
+    purchase write), so a day's plan reads only the regulars who fall due, never the
+    purchase history of every customer.
+    """
 
     name = "rhythm_break"
     settings_model = RhythmBreakSettings
     settings: RhythmBreakSettings
 
-    def occasions(self, ctx: PlanContext) -> Iterator[Occasion]:
+    def occasions(self, ctx: PlanContext) -> Iterator[Occasion | AlreadyPlanned]:
         s = self.settings
-        # The shortest threshold is 15 days (gap + 14, gap >= 1): nobody bought later.
-        candidates = {
-            row.id: row.last_purchase_at
-            for row in ctx.session.execute(
-                select(Customer.id, Customer.last_purchase_at).where(
-                    Customer.purchase_count >= s.min_purchases,
-                    Customer.last_purchase_at >= ctx.day_start(ctx.first_due - YEAR),
-                    Customer.last_purchase_at < ctx.day_start(ctx.last_due - SHORTEST),
-                )
+        # A "we miss you" planned for this very last purchase has this occasion's key.
+        done = (
+            select(OutreachTask.id)
+            .where(
+                OutreachTask.customer_id == Customer.id,
+                OutreachTask.rule == self.name,
+                OutreachTask.anchor_at == Customer.last_purchase_at,
             )
-        }
+            .exists()
+        )
+        due: dict[int, tuple[dt.datetime | None, dt.date | None]] = {}
+        for row in ctx.session.execute(
+            select(
+                Customer.id, Customer.last_purchase_at, Customer.rhythm_due_on, done.label("done")
+            ).where(
+                Customer.rhythm_visits >= s.min_purchases,
+                Customer.rhythm_due_on >= ctx.first_due,
+                Customer.rhythm_due_on <= ctx.last_due,
+            )
+        ):
+            if row.done:
+                yield AlreadyPlanned(row.id)
+            else:
+                due[row.id] = (row.last_purchase_at, row.rhythm_due_on)
+        # Their purchases, for the usual item and days the message mentions.
+        days = LocalDays(ctx.zone)
         visits: dict[int, list[Visit]] = defaultdict(list)
-        since = ctx.day_start(ctx.last_due - dt.timedelta(days=HISTORY_DAYS))
-        for batch in chunked(sorted(candidates)):
+        for batch in chunked(sorted(due)):
             rows = ctx.session.execute(
-                select(Purchase.customer_id, Purchase.occurred_at, Purchase.description).where(
+                select(
+                    Purchase.customer_id,
+                    type_coerce(Purchase.occurred_at, RawTimestamp()),
+                    Purchase.description,
+                ).where(
                     Purchase.customer_id.in_(batch),
                     Purchase.status == PurchaseStatus.COMPLETED,
-                    Purchase.occurred_at >= since,
                 )
             )
             for customer_id, occurred_at, description in rows:
-                visits[customer_id].append(Visit(ctx.local_date(occurred_at), description))
-        for customer_id, last_purchase_at in candidates.items():
-            rhythm = rhythm_of(visits[customer_id], min_visits=s.min_purchases)
-            if rhythm.median_gap_days is None:
-                continue
+                visits[customer_id].append(Visit(days.of(occurred_at), description))
+        for customer_id, (last_purchase_at, due_on) in sorted(due.items()):
+            rhythm = rhythm_of(rhythm_window(visits[customer_id]), min_visits=s.min_purchases)
+            if last_purchase_at is None or due_on is None or rhythm.median_gap_days is None:
+                continue  # the rollup is behind the purchases; the next write fixes it
             last_day = ctx.local_date(last_purchase_at)
-            threshold = overdue_after(rhythm.median_gap_days)
-            due_on = last_day + dt.timedelta(days=threshold + 1)
-            if (due_on - last_day).days >= 365 or not ctx.first_due <= due_on <= ctx.last_due:
-                continue
             yield Occasion(
                 customer_id=customer_id,
                 occasion_key=f"{self.name}:{customer_id}:{last_day.isoformat()}",

@@ -46,12 +46,22 @@ def top_segment(
     top_share: float,
     tag: str | None,
     *also: ColumnElement[bool],
+    thresholds: dict[float, Any] | None = None,
 ) -> ColumnElement[bool]:
-    """SQL for "in the top segment" (or any of ``also``)."""
+    """SQL for "in the top segment" (or any of ``also``).
+
+    ``thresholds`` keeps the spend threshold of each share for the rules of one plan (it
+    does not change while they run).
+    """
     members: list[ColumnElement[bool]] = list(also)
     if tag:
         members.append(has_tag(tag))
-    threshold = top_spend_threshold(session, top_share)
+    if thresholds is None:
+        threshold = top_spend_threshold(session, top_share)
+    else:
+        if top_share not in thresholds:
+            thresholds[top_share] = top_spend_threshold(session, top_share)
+        threshold = thresholds[top_share]
     if threshold is not None:
         members.append(
             (Customer.spend_365d >= threshold) & (Customer.status == CustomerStatus.ACTIVE)

@@ -79,7 +79,12 @@ class Surprise(Rule):
             select(Customer.id, Customer.external_id).where(
                 Customer.status == CustomerStatus.ACTIVE,
                 Customer.do_not_contact.is_(False),
-                top_segment(ctx.session, segment.top_share, segment.tag),
+                top_segment(
+                    ctx.session,
+                    segment.top_share,
+                    segment.tag,
+                    thresholds=ctx.spend_thresholds,
+                ),
                 ~recently,
             )
         ).all()
