@@ -92,6 +92,8 @@ from rapport.rhythm import Visit, lapse, rhythm_of
 
 #: Rows per statement: well under every driver's bound-parameter limit.
 CHUNK = 500
+#: Customers per aggregate pass when refreshing purchase rollups.
+ROLLUP_BATCH = 5000
 #: Customers per query when recomputing rhythms from their purchases.
 RHYTHM_BATCH = 2000
 #: Rows per executemany: larger batches amortise the statement's overhead.
@@ -815,43 +817,47 @@ class Store:
     def refresh_purchase_rollups(self, customer_ids: Iterable[int], now: dt.datetime) -> None:
         """Recompute the purchase rollups of these customers from their own purchases.
 
-        Each customer's purchases are read through the (customer, occurred_at) index, so
-        the cost grows with the customers touched, not with all history.
+        One aggregate pass over the purchases of a few thousand customers at a time
+        (through the (customer, occurred_at) index), so the cost grows with the customers
+        touched, not with all history. Every customer given must have a purchase row (of
+        any status): those are the only ones whose rollups can have changed.
         """
         as_of = now.astimezone(dt.UTC).date()
-        mine = Purchase.customer_id == Customer.id
-        completed = and_(mine, Purchase.status == PurchaseStatus.COMPLETED)
+        completed = Purchase.status == PurchaseStatus.COMPLETED
         counted = and_(completed, Purchase.currency == self.currency)
-
-        def scalar(expression: Any, *conditions: Any) -> Any:
-            return select(expression).where(*conditions).scalar_subquery()
-
-        latest_any = scalar(func.max(Purchase.occurred_at), mine)
-        values = {
-            Customer.purchase_count: scalar(func.count(Purchase.id), completed),
-            Customer.first_purchase_at: scalar(func.min(Purchase.occurred_at), completed),
-            Customer.last_purchase_at: scalar(func.max(Purchase.occurred_at), completed),
-            Customer.lifetime_value: func.coalesce(scalar(func.sum(Purchase.amount), counted), 0),
-            Customer.spend_365d: func.coalesce(
-                scalar(
-                    func.sum(Purchase.amount),
-                    counted,
-                    Purchase.occurred_at >= trailing_spend_cutoff(as_of),
-                ),
-                0,
-            ),
-            Customer.spend_365d_as_of: as_of,
-            Customer.last_contact_at: _later(Customer.last_contact_at, latest_any),
-            Customer.updated_at: now,
-        }
-        for id_batch in chunked(sorted(set(customer_ids))):
+        recent = and_(counted, Purchase.occurred_at >= trailing_spend_cutoff(as_of))
+        ids = sorted(set(customer_ids))
+        for id_batch in chunked(ids, ROLLUP_BATCH):
+            totals = (
+                select(
+                    Purchase.customer_id.label("customer_id"),
+                    func.count(case((completed, Purchase.id))).label("count"),
+                    func.min(case((completed, Purchase.occurred_at))).label("first"),
+                    func.max(case((completed, Purchase.occurred_at))).label("last"),
+                    func.coalesce(func.sum(case((counted, Purchase.amount))), 0).label("value"),
+                    func.coalesce(func.sum(case((recent, Purchase.amount))), 0).label("recent"),
+                    func.max(Purchase.occurred_at).label("latest"),
+                )
+                .where(Purchase.customer_id.in_(id_batch))
+                .group_by(Purchase.customer_id)
+                .subquery()
+            )
             self.session.execute(
                 update(Customer)
-                .where(Customer.id.in_(id_batch))
-                .values(values)
+                .where(Customer.id == totals.c.customer_id)
+                .values(
+                    purchase_count=totals.c.count,
+                    first_purchase_at=totals.c.first,
+                    last_purchase_at=totals.c.last,
+                    lifetime_value=totals.c.value,
+                    spend_365d=totals.c.recent,
+                    spend_365d_as_of=as_of,
+                    last_contact_at=_later(Customer.last_contact_at, totals.c.latest),
+                    updated_at=now,
+                )
                 .execution_options(synchronize_session=False)
             )
-        self.refresh_rhythm(customer_ids, now)
+        self.refresh_rhythm(ids, now)
 
     def refresh_rhythm(self, customer_ids: Iterable[int], now: dt.datetime) -> None:
         """Recompute the rhythm rollups (``rhythm_visits``, ``rhythm_due_on``) of these

@@ -30,6 +30,8 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
     def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> Any:
         if value is None:
             return None
+        if value.tzinfo is dt.UTC:  # the common case, already in UTC
+            return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
         if value.tzinfo is None or value.utcoffset() is None:
             raise ValueError(
                 f"timestamp {value.isoformat()} has no timezone; pass an aware datetime"
