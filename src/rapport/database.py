@@ -19,6 +19,8 @@ VERSION_TABLE = "rapport_alembic_version"
 #: Branch label of rapport's migrations, for hosts that run them from their own Alembic.
 BRANCH_LABEL = "rapport"
 TABLE_PREFIX = "rapport_"
+#: Page cache per connection: large imports and plans touch far more than the 2 MB default.
+SQLITE_CACHE_KB = 65_536
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
@@ -54,6 +56,7 @@ def configure_sqlite(engine: Engine) -> None:
         if not in_memory:
             cursor.execute("PRAGMA journal_mode = WAL")
             cursor.execute("PRAGMA synchronous = NORMAL")
+            cursor.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KB}")
         cursor.close()
 
 

@@ -445,17 +445,25 @@ def render_tasks(
     A task whose template fails keeps no message; the error names the template and line,
     and the other tasks are still written.
     """
-    stmt = select(*TASK_FACT_COLUMNS).where(OutreachTask.status.in_(OPEN_TASK_STATUSES))
+    stmt = select(OutreachTask.id).where(OutreachTask.status.in_(OPEN_TASK_STATUSES))
     if only_unrendered:
         stmt = stmt.where(OutreachTask.rendered_at.is_(None))
     if task_ids is not None:
         stmt = stmt.where(OutreachTask.id.in_(sorted(task_ids)))
     if shard is not None:
         stmt = stmt.where(shard.condition(OutreachTask.customer_id))
-    tasks: list[Any] = list(session.execute(stmt.order_by(OutreachTask.id)))
+    # Ids first, then each batch's columns: memory stays flat however many tasks wait.
+    ids = list(session.scalars(stmt.order_by(OutreachTask.id)))
     rendered = 0
     errors: list[str] = []
-    for batch in chunked(tasks):
+    for id_batch in chunked(ids):
+        batch: list[Any] = list(
+            session.execute(
+                select(*TASK_FACT_COLUMNS)
+                .where(OutreachTask.id.in_(id_batch))
+                .order_by(OutreachTask.id)
+            )
+        )
         contexts = message_contexts(session, batch, settings, today)
         points_cache: dict[tuple[int, str], tuple[str, ...]] = {}
         updates = []

@@ -94,7 +94,7 @@ class Shard:
         return column % self.count == self.number - 1
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Reachability:
     """What the planner knows about a customer when choosing a channel."""
 
@@ -608,7 +608,7 @@ class Planner:
 # ------------------------------------------------------------------------- queries
 
 
-@dataclass
+@dataclass(slots=True)
 class _Customer:
     reach: Reachability
     owner: str | None

@@ -36,7 +36,7 @@ DEFAULT_KINDS: Mapping[Channel, TaskKind] = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Occasion:
     """A reason to reach one customer, with the days it makes sense.
 
