@@ -8,7 +8,7 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from rapport import (
     Channel,
@@ -16,6 +16,7 @@ from rapport import (
     ImportRejected,
     PartialDate,
     Rapport,
+    create_engine,
     parse_settings,
 )
 from rapport.importing import ImportFileError
@@ -188,3 +189,22 @@ def test_quoted_multiline_cells_keep_line_numbers_right(crm: Rapport, tmp_path: 
 def test_a_file_that_does_not_exist_is_a_clear_error(crm: Rapport, tmp_path: Path) -> None:
     with pytest.raises(ImportFileError, match="no such file"):
         crm.import_file("customers", tmp_path / "missing.csv")
+
+
+def test_a_postgresql_import_leaves_fresh_planner_statistics(fresh_postgres_url: str) -> None:
+    """Without statistics, PostgreSQL looked customers up by external id with whole-table
+    scans for the rest of a bulk load; an import ends with ANALYZE of its tables."""
+    crm = Rapport.from_url(fresh_postgres_url, settings=parse_settings({}))
+    crm.migrate()
+    crm.import_file("customers", DATA / "customers.csv")
+    crm.close()
+    engine = create_engine(fresh_postgres_url)
+    with engine.connect() as connection:
+        analyzed = connection.execute(
+            text(
+                "SELECT relname FROM pg_stat_user_tables "
+                "WHERE relname = 'rapport_customer' AND last_analyze IS NOT NULL"
+            )
+        ).scalars()
+        assert list(analyzed) == ["rapport_customer"]
+    engine.dispose()

@@ -38,6 +38,7 @@ from rapport.models.enums import (
 )
 from rapport.models.tables import ConsentChange, Customer, CustomerTag, Interest, Purchase
 from rapport.models.values import (
+    _CONTROL,
     MAX_AMOUNT,
     _country,
     _currency,
@@ -48,8 +49,11 @@ from rapport.models.values import (
 )
 from rapport.store import chunked
 
+#: How list cells (tags, interests) separate their items.
 LIST_SEPARATOR = ";"
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+#: The words a yes/no cell may hold (the full validation path reads the same ones).
+TRUE_WORDS = frozenset({"true", "yes", "y", "1", "x"})
+FALSE_WORDS = frozenset({"false", "no", "n", "0"})
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _PLAIN_AMOUNT = re.compile(r"\d{1,14}(\.\d{1,4})?")
 _LINES = {
@@ -68,8 +72,6 @@ _CODES = {"country": _country, "language": _language, "timezone": _timezone}
 _CONSENT_VALUES = frozenset(state.value for state in ConsentState)
 _STATUS_VALUES = frozenset(status.value for status in CustomerStatus)
 _PURCHASE_STATUS_VALUES = frozenset(status.value for status in PurchaseStatus)
-_TRUE = frozenset({"true", "yes", "y", "1", "x"})
-_FALSE = frozenset({"false", "no", "n", "0"})
 
 CUSTOMER_COLUMNS = tuple(c.name for c in Customer.__table__.c if c.name != "id")
 PURCHASE_COLUMNS = tuple(c.name for c in Purchase.__table__.c if c.name != "id")
@@ -235,9 +237,9 @@ def _consent_cell(channel: Channel) -> _Cell:
 
 def _do_not_contact(row: _QuickRow, text: str, raw: str) -> None:
     flag = text.lower()
-    if flag in _TRUE:
+    if flag in TRUE_WORDS:
         row.do_not_contact = True
-    elif flag in _FALSE:
+    elif flag in FALSE_WORDS:
         row.do_not_contact = False
     elif flag:
         raise _Unsure
@@ -286,7 +288,7 @@ _CUSTOMER_CELLS: dict[str, _Cell] = {
 def quick_purchase(raw: Mapping[str, Any], zone: zoneinfo.ZoneInfo) -> QuickPurchase | None:
     """The row as a purchase, or None when the full validation must look at it."""
     try:
-        if not _PURCHASE_FIELDS.issuperset(raw) or _CONTROL.search("".join(raw.values())):
+        if "__error__" in raw or "__columns__" in raw or _CONTROL.search("".join(raw.values())):
             return None
         customer = raw["customer_id"].strip()
         occurred = raw["occurred_at"].strip()
@@ -322,20 +324,6 @@ def quick_purchase(raw: Mapping[str, Any], zone: zoneinfo.ZoneInfo) -> QuickPurc
         )
     except (_Unsure, ValueError, TypeError, KeyError, AttributeError):
         return None
-
-
-_PURCHASE_FIELDS = frozenset(
-    {
-        "purchase_id",
-        "customer_id",
-        "occurred_at",
-        "amount",
-        "currency",
-        "description",
-        "category",
-        "status",
-    }
-)
 
 
 # ---------------------------------------------------------------------------- writing

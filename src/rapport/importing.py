@@ -29,12 +29,12 @@ from sqlalchemy.orm import Session
 from rapport import fastpath
 from rapport._errors import RapportError, field_problems
 from rapport.config import Settings
+from rapport.fastpath import FALSE_WORDS, LIST_SEPARATOR, TRUE_WORDS
 from rapport.models.schemas import CustomerIn, InteractionIn, PurchaseIn
 from rapport.models.tables import Customer, Purchase
 from rapport.store import Store
 
 BATCH = 1000
-LIST_SEPARATOR = ";"
 
 
 class ImportKind(StrEnum):
@@ -336,18 +336,14 @@ class _RowInvalid(Exception):
         self.problems = problems
 
 
-_TRUE = {"true", "yes", "y", "1", "x"}
-_FALSE = {"false", "no", "n", "0"}
-
-
 def _flag(value: Any) -> Any:
     if isinstance(value, str):
         text = value.strip().lower()
         if not text:
             return None
-        if text in _TRUE:
+        if text in TRUE_WORDS:
             return True
-        if text in _FALSE:
+        if text in FALSE_WORDS:
             return False
     return value
 

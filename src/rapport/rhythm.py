@@ -55,14 +55,20 @@ def rhythm_of(visits: Sequence[Visit], *, min_visits: int = 3) -> Rhythm:
     usual_days = tuple(
         sorted(day for day, n in weekdays.items() if n / len(ordered) >= USUAL_DAY_SHARE)
     )
-    days = sorted({v.day for v in ordered})
-    gaps = [(later - earlier).days for earlier, later in itertools.pairwise(days)]
     return Rhythm(
         visits=len(ordered),
         usual_item=usual_item,
         usual_weekdays=usual_days,
-        median_gap_days=float(statistics.median(gaps)) if gaps else None,
+        median_gap_days=median_gap(ordered),
     )
+
+
+def median_gap(visits: Sequence[Visit]) -> float | None:
+    """The median number of days between consecutive visiting days, or None for fewer
+    than two visiting days."""
+    days = sorted({v.day for v in visits})
+    gaps = [(later - earlier).days for earlier, later in itertools.pairwise(days)]
+    return float(statistics.median(gaps)) if gaps else None
 
 
 #: Purchases in this many days up to a regular's last one make their rhythm.
@@ -97,12 +103,10 @@ def lapse(visits: Sequence[Visit]) -> tuple[int, dt.date | None]:
     when there is no gap yet or the lapse would take a year or more.
     """
     window = rhythm_window(visits)
-    # The same median gap as rhythm_of (distinct days), without the usual item and days.
-    days = sorted({v.day for v in window})
-    if len(days) < 2:
+    gap = median_gap(window)
+    if gap is None:
         return len(window), None
-    gaps = [(later - earlier).days for earlier, later in itertools.pairwise(days)]
-    wait = overdue_after(float(statistics.median(gaps))) + 1
+    wait = overdue_after(gap) + 1
     if wait >= LONGEST_LAPSE_DAYS:
         return len(window), None
     return len(window), max(v.day for v in window) + dt.timedelta(days=wait)
