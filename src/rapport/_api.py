@@ -284,13 +284,16 @@ class Rapport:
         valid = validate(CustomerIn, customer)
         with self._store() as store:
             store.upsert_customers([valid], self.now())
+            self._reconcile(store, [valid.external_id])
             return store.get_customer(valid.external_id)
 
     def upsert_customers(self, customers: Iterable[CustomerIn | Mapping[str, Any]]) -> WriteSummary:
         """Upsert many customers in one transaction; any invalid one rejects the batch."""
         valid = _validate_all(CustomerIn, customers)
         with self._store() as store:
-            return store.upsert_customers(valid, self.now())
+            summary = store.upsert_customers(valid, self.now())
+            self._reconcile(store, [customer.external_id for customer in valid])
+            return summary
 
     def get_customer(self, external_id: str) -> CustomerOut:
         with self._store() as store:
@@ -530,7 +533,9 @@ class Rapport:
             subject=f"customer {external_id!r}",
         )
         with self._store() as store:
-            return store.set_consent(external_id, valid, self.now())
+            customer = store.set_consent(external_id, valid, self.now())
+            self._reconcile(store, [external_id])
+            return customer
 
     def set_do_not_contact(
         self,
@@ -543,9 +548,11 @@ class Rapport:
         """Stop (or allow again) all outreach to the customer, whatever the channel consent."""
         when = self._timestamp(at, "at") if at is not None else None
         with self._store() as store:
-            return store.set_do_not_contact(
+            customer = store.set_do_not_contact(
                 external_id, value, source=source, at=when, now=self.now()
             )
+            self._reconcile(store, [external_id])
+            return customer
 
     def consent_log(self, external_id: str) -> list[ConsentChangeOut]:
         """Every consent and do-not-contact change for the customer, oldest first."""
@@ -742,8 +749,9 @@ class Rapport:
             )
             if result.rejected and not skip_invalid:
                 raise ImportRejected(result)
-            if result.kind is not ImportKind.CUSTOMERS:
-                self.planner.reconcile(store.session, self.now())
+            # New facts can make planned tasks moot (refunds, newer contacts) and new
+            # consent answers can forbid them.
+            self.planner.reconcile(store.session, self.now())
             return result
 
     def outreach(

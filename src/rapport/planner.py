@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from rapport._errors import ConfigError
 from rapport.bulk import RowWriter
 from rapport.config import ConsentDefaults, CustomRuleSpec, RuleSettings, Settings, describe
+from rapport.consent import cancel_without_consent
 from rapport.dates import WorkingDays
 from rapport.models.enums import (
     OPEN_TASK_STATUSES,
@@ -320,8 +321,10 @@ class Planner:
     def reconcile(
         self, session: Session, now: dt.datetime, customer_ids: Collection[int] | None = None
     ) -> int:
-        """Cancel open tasks whose reason went away (refunds, newer contacts)."""
-        return sum(rule.reconcile(session, now, customer_ids) for rule in self.enabled_rules)
+        """Cancel open tasks whose reason went away (refunds, newer contacts) or whose
+        customer no longer allows their channel (see :mod:`rapport.consent`)."""
+        moot = sum(rule.reconcile(session, now, customer_ids) for rule in self.enabled_rules)
+        return moot + cancel_without_consent(session, now, self.settings.consent, customer_ids)
 
     def plan(
         self,

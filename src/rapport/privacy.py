@@ -3,7 +3,7 @@ erasure (article 17).
 
 Erasure removes or blanks every personal value — names, contact details, address,
 birthday, notes, tags, interests, family, important dates, purchase descriptions, the free
-text of interactions, cases, promises and tasks — cancels open tasks, and keeps the
+text of interactions, cases, promises, survey answers and tasks — cancels open tasks, and keeps the
 anonymous aggregates (amounts, dates, counts, rollups) so reports stay right. The
 customer's external id is replaced by a one-way hash of it, so erasing again finds the
 same record and changes nothing.
@@ -33,6 +33,7 @@ from rapport.models.tables import (
     OutreachTask,
     Promise,
     Purchase,
+    SurveyAnswer,
 )
 
 ERASED_TEXT = "[erased]"
@@ -47,6 +48,7 @@ _RELATED: tuple[type[Base], ...] = (
     Promise,
     OutreachTask,
     ConsentChange,
+    SurveyAnswer,
 )
 
 
@@ -122,6 +124,9 @@ def erase_customer(session: Session, external_id: str, now: dt.datetime) -> bool
     )
     session.execute(
         update(ConsentChange).where(ConsentChange.customer_id == cid).values(source=None)
+    )
+    session.execute(
+        update(SurveyAnswer).where(SurveyAnswer.customer_id == cid).values(comment=None)
     )
     session.execute(
         update(Customer)
