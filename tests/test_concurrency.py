@@ -1,21 +1,25 @@
-"""Planners started at the same moment against one PostgreSQL database.
+"""Planners and imports started at the same moment against one database.
 
 Real processes, not threads: each worker is a separate Python process with its own
-connection, as cron jobs on several hosts would be.
+connection, as cron jobs on several hosts would be. PostgreSQL runs them side by side;
+SQLite has one writer at a time, so there the second waits, or says the database is busy.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 import subprocess
 import sys
 import time
+from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from rapport import Rapport, create_engine
-from rapport.models import OutreachTask
+from rapport.models import Customer, OutreachTask, Purchase
 
 WORKER = """
 import datetime as dt, sys, time
@@ -142,3 +146,151 @@ def test_four_shards_at_once_create_exactly_what_one_run_creates(
     sharded = occasion_keys(fresh_postgres_url)
     assert sharded == expected  # no duplicates, no gaps
     assert sum(created) == len(expected)
+
+
+# ---------------------------------------------------------------- overlapping imports
+
+
+def purchase_row(n: int) -> str:
+    """Purchase P-n, the same in every file that holds it (C-n//2, some refunded)."""
+    status = "refunded" if n % 17 == 0 else "completed"
+    day = dt.date(2025, 1, 1) + dt.timedelta(days=n % 600)
+    return f"P-{n},C-{n // 2},{day.isoformat()}T12:00:00Z,{10 + n % 500}.25,{status}\n"
+
+
+def import_files(folder: Path, name: str, customers: range) -> tuple[Path, Path]:
+    people = folder / f"{name}-customers.csv"
+    people.write_text(
+        "external_id,first_name,city\n" + "".join(f"C-{n},Aino,Oulu\n" for n in customers)
+    )
+    bought = folder / f"{name}-purchases.csv"
+    bought.write_text(
+        "purchase_id,customer_id,occurred_at,amount,status\n"
+        + "".join(purchase_row(n) for n in range(2 * customers.start, 2 * customers.stop))
+    )
+    return people, bought
+
+
+def test_two_imports_of_overlapping_files_at_once_leave_exact_rollups(
+    fresh_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with Rapport.from_url(fresh_url) as crm:
+        crm.migrate()
+    first = import_files(tmp_path, "a", range(0, 3000))
+    second = import_files(tmp_path, "b", range(2000, 5000))  # 1,000 customers in both
+    script = Path(sys.executable).with_name("rapport")
+    start_at = time.time() + 2
+    workers = [
+        subprocess.Popen(
+            [
+                "sh",
+                "-c",
+                f'sleep {start_at - time.time():.2f}; "$0" import customers "$1" --db "$3" '
+                f'&& "$0" import purchases "$2" --db "$3"',
+                str(script),
+                str(people),
+                str(bought),
+                fresh_url,
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for people, bought in (first, second)
+    ]
+    results = [worker.communicate(timeout=300) for worker in workers]
+    for worker, (out, err) in zip(workers, results, strict=True):
+        assert worker.returncode == 0, out + err
+
+    # What the rollups must be, from the rows of the two files.
+    expected: dict[str, tuple[int, Decimal]] = {}
+    for n in range(0, 10_000):
+        _, customer, _, amount, status = purchase_row(n).strip().split(",")
+        count, total = expected.get(customer, (0, Decimal(0)))
+        if status == "completed":
+            count, total = count + 1, total + Decimal(amount)
+        expected[customer] = (count, total)
+    engine = create_engine(fresh_url)
+    try:
+        with engine.connect() as connection:
+            stored = {
+                row.external_id: (row.purchase_count, row.lifetime_value)
+                for row in connection.execute(
+                    select(Customer.external_id, Customer.purchase_count, Customer.lifetime_value)
+                )
+            }
+            purchases, distinct = connection.execute(
+                select(func.count(), func.count(func.distinct(Purchase.external_id)))
+            ).one()
+    finally:
+        engine.dispose()
+    with capsys.disabled():
+        print(
+            f"\n  two imports at once ({fresh_url.split(':')[0]}): {len(stored)} customers (1,000 in both files), "
+            f"{purchases} purchases (2,000 in both files), rollups checked for every customer"
+        )
+    assert (purchases, distinct) == (10_000, 10_000)
+    assert stored == expected
+
+
+# ---------------------------------------------------------------- SQLite: one writer
+
+
+def seed_sqlite(path: Path, customers: int) -> tuple[str, int]:
+    url = f"sqlite:///{path}"
+    return url, seed(url, customers)
+
+
+def test_two_sqlite_planners_at_once_plan_each_occasion_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url, expected = seed_sqlite(tmp_path / "shared.db", 2000)
+    script = Path(sys.executable).with_name("rapport")
+    workers = [
+        subprocess.Popen(
+            [str(script), "plan", "--as-of", AS_OF.isoformat(), "--db", url],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    results = [worker.communicate(timeout=300) for worker in workers]
+    for worker, (out, err) in zip(workers, results, strict=True):
+        assert worker.returncode == 0, out + err
+    keys = occasion_keys(url)
+    with capsys.disabled():
+        print(f"\n  two SQLite planners at once: {len(keys)} tasks, {expected} expected")
+    assert len(keys) == len(set(keys)) == expected
+
+
+def test_a_sqlite_planner_that_cannot_write_says_the_database_is_busy(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "busy.db"
+    url, expected = seed_sqlite(path, 300)
+    script = Path(sys.executable).with_name("rapport")
+    command = [str(script), "plan", "--as-of", AS_OF.isoformat(), "--db", f"{url}?timeout=1"]
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another writer holds the database
+    try:
+        started = time.perf_counter()
+        busy = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+        waited = time.perf_counter() - started
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert busy.returncode == 1
+    assert "database is busy" in busy.stderr
+    assert "retry" in busy.stderr
+    assert "Traceback" not in busy.stderr
+    assert occasion_keys(url) == []  # nothing half-written
+    retried = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+    assert retried.returncode == 0, retried.stderr
+    keys = occasion_keys(url)
+    assert len(keys) == len(set(keys)) == expected
+    with capsys.disabled():
+        print(
+            f"\n  SQLite busy: failed cleanly after {waited:.1f} s "
+            f"({busy.stderr.strip()!r}); the retry planned {expected} tasks"
+        )

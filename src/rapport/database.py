@@ -21,7 +21,13 @@ BRANCH_LABEL = "rapport"
 TABLE_PREFIX = "rapport_"
 #: Page cache per connection: large imports and plans touch far more than the 2 MB default.
 SQLITE_CACHE_KB = 65_536
+#: How long a SQLite writer waits for another one (SQLite retries the lock meanwhile);
+#: ``?timeout=SECONDS`` in the URL sets another wait.
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+#: PostgreSQL advisory lock keys: the planner takes ``PLANNER_LOCK`` (plus its shard
+#: number), a file import ``IMPORT_LOCK``; each is held until its transaction ends.
+PLANNER_LOCK = 0x7261_7070  # "rapp"
+IMPORT_LOCK = PLANNER_LOCK - 1
 
 
 def normalize_url(url: str) -> str:
@@ -47,17 +53,35 @@ def create_engine(url: str, **kwargs: Any) -> Engine:
 def configure_sqlite(engine: Engine) -> None:
     """Install rapport's per-connection SQLite settings on an engine."""
     in_memory = engine.url.database in (None, "", ":memory:")
+    own_timeout = "timeout" in engine.url.query  # the driver's own busy timeout
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys = ON")
-        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        if not own_timeout:
+            cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
         if not in_memory:
             cursor.execute("PRAGMA journal_mode = WAL")
             cursor.execute("PRAGMA synchronous = NORMAL")
             cursor.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KB}")
         cursor.close()
+
+
+def hold_lock(connection: Connection, key: int) -> None:
+    """Serialise this transaction with others that take the same lock.
+
+    On PostgreSQL: wait for the advisory lock ``key`` and hold it until the transaction
+    ends. On SQLite, which has one writer at a time: take the database's write lock now
+    (``BEGIN IMMEDIATE``, waiting up to the busy timeout), so that nothing the
+    transaction reads can change under it before it writes.
+    """
+    if connection.dialect.name == "postgresql":
+        connection.execute(sqlalchemy.text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+    elif connection.dialect.name == "sqlite":
+        raw: Any = connection.connection.dbapi_connection
+        if not raw.in_transaction:  # after a write it holds the lock already
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def alembic_config() -> Config:

@@ -18,13 +18,14 @@ from functools import lru_cache
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
-from sqlalchemy import select, text, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from rapport._errors import ConfigError
 from rapport.bulk import RowWriter
 from rapport.config import ConsentDefaults, CustomRuleSpec, RuleSettings, Settings, describe
 from rapport.consent import cancel_without_consent
+from rapport.database import PLANNER_LOCK, hold_lock
 from rapport.dates import WorkingDays
 from rapport.models.enums import (
     OPEN_TASK_STATUSES,
@@ -54,7 +55,6 @@ COUNTED_STATUSES = (*OPEN_TASK_STATUSES, TaskStatus.DONE)
 TASK_COLUMNS = tuple(c.name for c in OutreachTask.__table__.c if c.name != "id")
 # Serialises planners on PostgreSQL (the unique key alone already prevents duplicates;
 # the lock also keeps two runs from racing on caps and expiry).
-_ADVISORY_LOCK = 0x7261_7070  # "rapp"
 
 
 # ------------------------------------------------------------------------- pure logic
@@ -420,9 +420,7 @@ class Planner:
 
     def _lock(self, session: Session, shard: Shard | None) -> None:
         """One planner per shard at a time on PostgreSQL (each shard has its own lock)."""
-        if session.get_bind().dialect.name == "postgresql":
-            key = _ADVISORY_LOCK + (shard.number if shard else 0)
-            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+        hold_lock(session.connection(), PLANNER_LOCK + (shard.number if shard else 0))
 
     def _expire(
         self, session: Session, as_of: dt.date, now: dt.datetime, shard: Shard | None
