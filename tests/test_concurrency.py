@@ -226,8 +226,9 @@ def test_two_imports_of_overlapping_files_at_once_leave_exact_rollups(
         engine.dispose()
     with capsys.disabled():
         print(
-            f"\n  two imports at once ({fresh_url.split(':')[0]}): {len(stored)} customers (1,000 in both files), "
-            f"{purchases} purchases (2,000 in both files), rollups checked for every customer"
+            f"\n  two imports at once ({fresh_url.split(':')[0]}): {len(stored)} customers "
+            f"(1,000 in both files), {purchases} purchases (2,000 in both files), "
+            "rollups checked for every customer"
         )
     assert (purchases, distinct) == (10_000, 10_000)
     assert stored == expected
