@@ -121,8 +121,22 @@ def count_rows(engine: Engine, table_name: str) -> int:
         return int(connection.execute(text(f"SELECT count(*) FROM {table_name}")).scalar_one())
 
 
+#: What the reliability tests tried (processes, kill points, fuzz cases), one line each;
+#: printed at the end of the run, and quoted in docs/reliability.md.
+TRIED: list[str] = []
+
+
+def tried(line: str) -> None:
+    TRIED.append(line)
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """Say how many tests ran on each database, so a log shows PostgreSQL really ran."""
+    """Say how many tests ran on each database, so a log shows PostgreSQL really ran,
+    and what the reliability tests tried."""
+    if TRIED:
+        terminalreporter.write_sep("-", "what the reliability tests tried")
+        for line in TRIED:
+            terminalreporter.write_line(line)
     counts: dict[str, dict[str, int]] = {backend: {} for backend in BACKENDS}
     for outcome in ("passed", "failed", "skipped", "error"):
         for report in terminalreporter.stats.get(outcome, []):

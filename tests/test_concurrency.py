@@ -15,11 +15,11 @@ import time
 from decimal import Decimal
 from pathlib import Path
 
-import pytest
 from sqlalchemy import func, select
 
 from rapport import Rapport, create_engine
 from rapport.models import Customer, OutreachTask, Purchase
+from tests.conftest import tried
 
 WORKER = """
 import datetime as dt, sys, time
@@ -82,7 +82,9 @@ def test_four_planners_at_once_create_each_occasion_exactly_once(
     for worker, (_, err) in zip(workers, results, strict=True):
         assert worker.returncode == 0, err
     created = [int(out.strip()) for out, _ in results]
-    print(f"planners created {created} tasks; expected {expected} in all")
+    tried(
+        f"concurrency: 4 PostgreSQL planners at once created {created} tasks; {expected} expected"
+    )
     assert sum(created) == expected
 
     engine = create_engine(fresh_postgres_url)
@@ -135,7 +137,7 @@ def test_four_shards_at_once_create_exactly_what_one_run_creates(
     for worker, (_, err) in zip(workers, results, strict=True):
         assert worker.returncode == 0, err
     created = [int(out.strip()) for out, _ in results]
-    print(f"shards created {created} tasks")
+    tried(f"concurrency: 4 PostgreSQL shards at once created {created} tasks")
     assert all(n > 0 for n in created)
 
     with fresh_postgres_database() as reference:
@@ -172,7 +174,7 @@ def import_files(folder: Path, name: str, customers: range) -> tuple[Path, Path]
 
 
 def test_two_imports_of_overlapping_files_at_once_leave_exact_rollups(
-    fresh_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    fresh_url: str, tmp_path: Path
 ) -> None:
     with Rapport.from_url(fresh_url) as crm:
         crm.migrate()
@@ -224,12 +226,11 @@ def test_two_imports_of_overlapping_files_at_once_leave_exact_rollups(
             ).one()
     finally:
         engine.dispose()
-    with capsys.disabled():
-        print(
-            f"\n  two imports at once ({fresh_url.split(':')[0]}): {len(stored)} customers "
-            f"(1,000 in both files), {purchases} purchases (2,000 in both files), "
-            "rollups checked for every customer"
-        )
+    tried(
+        f"concurrency: two imports at once ({fresh_url.split(':')[0]}): {len(stored)} customers "
+        f"(1,000 in both files), {purchases} purchases (2,000 in both files), "
+        "rollups checked for every customer"
+    )
     assert (purchases, distinct) == (10_000, 10_000)
     assert stored == expected
 
@@ -242,9 +243,7 @@ def seed_sqlite(path: Path, customers: int) -> tuple[str, int]:
     return url, seed(url, customers)
 
 
-def test_two_sqlite_planners_at_once_plan_each_occasion_once(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_two_sqlite_planners_at_once_plan_each_occasion_once(tmp_path: Path) -> None:
     url, expected = seed_sqlite(tmp_path / "shared.db", 2000)
     script = Path(sys.executable).with_name("rapport")
     workers = [
@@ -260,14 +259,11 @@ def test_two_sqlite_planners_at_once_plan_each_occasion_once(
     for worker, (out, err) in zip(workers, results, strict=True):
         assert worker.returncode == 0, out + err
     keys = occasion_keys(url)
-    with capsys.disabled():
-        print(f"\n  two SQLite planners at once: {len(keys)} tasks, {expected} expected")
+    tried(f"concurrency: two SQLite planners at once: {len(keys)} tasks, {expected} expected")
     assert len(keys) == len(set(keys)) == expected
 
 
-def test_a_sqlite_planner_that_cannot_write_says_the_database_is_busy(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_a_sqlite_planner_that_cannot_write_says_the_database_is_busy(tmp_path: Path) -> None:
     path = tmp_path / "busy.db"
     url, expected = seed_sqlite(path, 300)
     script = Path(sys.executable).with_name("rapport")
@@ -290,8 +286,7 @@ def test_a_sqlite_planner_that_cannot_write_says_the_database_is_busy(
     assert retried.returncode == 0, retried.stderr
     keys = occasion_keys(url)
     assert len(keys) == len(set(keys)) == expected
-    with capsys.disabled():
-        print(
-            f"\n  SQLite busy: failed cleanly after {waited:.1f} s "
-            f"({busy.stderr.strip()!r}); the retry planned {expected} tasks"
-        )
+    tried(
+        f"concurrency: SQLite busy: failed cleanly after {waited:.1f} s "
+        f"({busy.stderr.strip()!r}); the retry planned {expected} tasks"
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ from rapport import (
     parse_settings,
 )
 from rapport.models.tables import Customer
-from tests.conftest import FixedClock, count_rows, only_rules
+from tests.conftest import FixedClock, count_rows, only_rules, tried
 
 
 @pytest.fixture
@@ -304,3 +305,19 @@ def test_no_open_task_is_ever_on_a_channel_the_customer_has_not_allowed(
                 checked += 1
                 assert allows(customers[task.customer_id], task.channel.value), (step, task)
     event(f"open customer-facing tasks checked: {min(checked, 10) // 5 * 5}+")
+    CHECKED["examples"] += 1
+    CHECKED["steps"] += len(steps) + 1
+    CHECKED["open tasks"] += checked
+
+
+CHECKED: Counter[str] = Counter()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def print_checked() -> Iterator[None]:
+    yield
+    if CHECKED:
+        tried(
+            f"consent property: {CHECKED['examples']} random histories, {CHECKED['steps']} "
+            f"steps, {CHECKED['open tasks']} open tasks checked against the consent of the day"
+        )

@@ -27,7 +27,7 @@ from sqlalchemy.engine import make_url
 
 from rapport import Rapport, create_engine
 from rapport.models import Customer, OutreachTask, Purchase
-from tests.conftest import postgres_url
+from tests.conftest import postgres_url, tried
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 from generate import generate
@@ -239,34 +239,30 @@ def kill_and_recover(
         run_child(url, work, files)  # the next run
         assert state(url) == expected, f"after kill -9 {stopped}"
         report.append(stopped.removeprefix("stopped "))
-    print(
-        f"\n  {made.backend} {work}: killed {len(report)} times "
+    tried(
+        f"kill -9: {made.backend} {work} of {CUSTOMERS} customers killed {len(report)} times "
         f"({', '.join(report)} of {total}); each next run matched the uninterrupted one"
     )
 
 
 def test_kill_9_during_an_import_then_import_again(
-    backend: str, tmp_path: Path, files: Path, capsys: pytest.CaptureFixture[str]
+    backend: str, tmp_path: Path, files: Path
 ) -> None:
     with databases(backend, tmp_path) as made:
         with Rapport.from_url(made.template) as crm:
             crm.migrate()
         report: list[str] = []
-        with capsys.disabled():
-            kill_and_recover(made, "import", files, data_state, report)
+        kill_and_recover(made, "import", files, data_state, report)
         assert len(report) == len(KILL_POINTS)
 
 
-def test_kill_9_during_a_plan_then_plan_again(
-    backend: str, tmp_path: Path, files: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_kill_9_during_a_plan_then_plan_again(backend: str, tmp_path: Path, files: Path) -> None:
     with databases(backend, tmp_path) as made:
         with Rapport.from_url(made.template) as crm:
             crm.migrate()
         run_child(made.template, "import", files)
         report: list[str] = []
-        with capsys.disabled():
-            kill_and_recover(made, "plan", files, tasks_state, report)
+        kill_and_recover(made, "plan", files, tasks_state, report)
         assert len(report) == len(KILL_POINTS)
         reference = tasks_state(made.made[0])
         keys = [row[0] for row in reference]

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import JSON, Engine, String, Text, delete, select
 
 from rapport import Rapport, metadata, parse_settings
-from tests.conftest import FixedClock, only_rules
+from tests.conftest import FixedClock, only_rules, tried
 
 AS_OF = dt.date(2026, 11, 22)
 # The erased customer's personal strings: each one is unusual enough that finding it
@@ -187,7 +187,7 @@ def test_export_holds_every_row_about_the_customer(two_customers: Rapport) -> No
 
 
 def test_erase_leaves_no_personal_string_in_any_text_column(
-    two_customers: Rapport, engine: Engine, capsys: pytest.CaptureFixture[str]
+    two_customers: Rapport, engine: Engine
 ) -> None:
     crm = two_customers
     personal = stored_personal_strings(crm, "C-AINO")
@@ -198,11 +198,10 @@ def test_erase_leaves_no_personal_string_in_any_text_column(
     assert crm.erase_customer("C-AINO") is True
 
     assert leaks(engine, personal) == []
-    with capsys.disabled():
-        print(
-            f"\n  erase scan: {len(text_values(engine))} text values in "
-            f"{len(metadata.sorted_tables)} tables, {len(personal)} personal strings, 0 found"
-        )
+    tried(
+        f"erase: scanned {len(text_values(engine))} text values in "
+        f"{len(metadata.sorted_tables)} tables for {len(personal)} personal strings: none found"
+    )
     # The other customer is untouched.
     assert crm.get_customer("C-KEIJO") == keijo
     assert AINO_TEXT["interest"][::-1] in dumps(crm.export_customer("C-KEIJO"))
