@@ -314,10 +314,12 @@ CHECKED: Counter[str] = Counter()
 
 
 @pytest.fixture(scope="module", autouse=True)
-def print_checked() -> Iterator[None]:
+def print_checked(backend: str) -> Iterator[None]:
     yield
     if CHECKED:
         tried(
-            f"consent property: {CHECKED['examples']} random histories, {CHECKED['steps']} "
-            f"steps, {CHECKED['open tasks']} open tasks checked against the consent of the day"
+            f"consent property ({backend}): {CHECKED['examples']} random histories, "
+            f"{CHECKED['steps']} steps, {CHECKED['open tasks']} open tasks checked against "
+            "the consent of the day"
         )
+    CHECKED.clear()

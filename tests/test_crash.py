@@ -26,7 +26,7 @@ from sqlalchemy import case, func, select, text
 from sqlalchemy.engine import make_url
 
 from rapport import Rapport, create_engine
-from rapport.models import Customer, OutreachTask, Purchase
+from rapport.models import Customer, Interaction, OutreachTask, Purchase
 from tests.conftest import postgres_url, tried
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
@@ -205,6 +205,9 @@ def data_state(url: str) -> dict[str, Any]:
             purchases, distinct = connection.execute(
                 select(func.count(), func.count(func.distinct(Purchase.external_id)))
             ).one()
+            interactions = connection.execute(
+                select(func.count()).select_from(Interaction)
+            ).scalar_one()
     finally:
         engine.dispose()
     wrong = [
@@ -217,6 +220,7 @@ def data_state(url: str) -> dict[str, Any]:
     return {
         "customers": sorted((row[0], row[1], row[2]) for row in rows),
         "purchases": (purchases, distinct),
+        "interactions": interactions,
         "rollups_off": wrong,
     }
 
