@@ -323,3 +323,11 @@ def print_checked(backend: str) -> Iterator[None]:
             "the consent of the day"
         )
     CHECKED.clear()
+
+
+def test_a_big_batch_upsert_cancels_too(crm: Rapport) -> None:
+    planned_for_a_happy_customer(crm)
+    batch = [{"external_id": f"N-{n}", "first_name": "Uusi"} for n in range(6000)]
+    batch.append({"external_id": "C-1", "consent_email": "refused"})
+    crm.upsert_customers(batch)  # more customers than a reconcile lists one by one
+    assert "birthday_card" not in open_tasks(crm, "C-1")

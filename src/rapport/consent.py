@@ -52,8 +52,6 @@ def cancel_without_consent(
     """
     if customer_ids is not None and not customer_ids:
         return 0
-    if customer_ids is not None and len(customer_ids) > _BATCH:
-        customer_ids = None  # one pass over all open tasks beats a huge IN list
     reason = case(
         (Customer.status == CustomerStatus.DECEASED, "deceased"),
         (Customer.status == CustomerStatus.INACTIVE, "inactive"),

@@ -49,6 +49,9 @@ from rapport.rules.base import AlreadyPlanned
 from rapport.rules.declarative import declarative_rule
 from rapport.store import Store, chunked, insert_rows
 
+#: Above this many customers, reconciling looks at every open task instead of listing
+#: the customers (a list that long would pass SQLite's limit on parameters).
+RECONCILE_IDS = 5_000
 #: Tasks that stand for a contact made or still to make; they count against the caps.
 COUNTED_STATUSES = (*OPEN_TASK_STATUSES, TaskStatus.DONE)
 #: Every column of a new task but its id (a planned task's other columns start empty).
@@ -323,6 +326,8 @@ class Planner:
     ) -> int:
         """Cancel open tasks whose reason went away (refunds, newer contacts) or whose
         customer no longer allows their channel (see :mod:`rapport.consent`)."""
+        if customer_ids is not None and len(customer_ids) > RECONCILE_IDS:
+            customer_ids = None  # one pass over the open tasks beats a huge IN list
         moot = sum(rule.reconcile(session, now, customer_ids) for rule in self.enabled_rules)
         return moot + cancel_without_consent(session, now, self.settings.consent, customer_ids)
 
