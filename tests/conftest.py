@@ -108,12 +108,17 @@ def clock() -> FixedClock:
     return FixedClock(dt.datetime(2026, 11, 22, 9, 0, tzinfo=dt.UTC))
 
 
-@pytest.fixture
-def rapport(engine: Engine, clock: FixedClock) -> Iterator[Rapport]:
-    yield Rapport(engine, currency="EUR", clock=clock)
+def empty_tables(engine: Engine) -> None:
+    """Delete every row of every rapport table (children first)."""
     with engine.begin() as connection:
         for table in reversed(metadata.sorted_tables):
             connection.execute(delete(table))
+
+
+@pytest.fixture
+def rapport(engine: Engine, clock: FixedClock) -> Iterator[Rapport]:
+    yield Rapport(engine, currency="EUR", clock=clock)
+    empty_tables(engine)
 
 
 def count_rows(engine: Engine, table_name: str) -> int:

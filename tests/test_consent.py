@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, event, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
-from sqlalchemy import delete, update
+from sqlalchemy import update
 
 from rapport import (
     Channel,
@@ -22,11 +22,10 @@ from rapport import (
     NotFoundError,
     Rapport,
     TaskStatus,
-    metadata,
     parse_settings,
 )
 from rapport.models.tables import Customer
-from tests.conftest import FixedClock, count_rows, only_rules, tried
+from tests.conftest import FixedClock, count_rows, empty_tables, only_rules, tried
 
 
 @pytest.fixture
@@ -151,9 +150,7 @@ def reachable(external_id: str, birthday: str = "--11-26", **extra: Any) -> dict
 @pytest.fixture
 def crm(engine: Any, clock: FixedClock) -> Iterator[Rapport]:
     yield Rapport(engine, settings=parse_settings(WITHDRAWAL_SETTINGS), clock=clock)
-    with engine.begin() as connection:
-        for table in reversed(metadata.sorted_tables):
-            connection.execute(delete(table))
+    empty_tables(engine)
 
 
 def open_tasks(crm: Rapport, customer: str) -> dict[str, str | None]:
@@ -277,9 +274,7 @@ def allows(customer: CustomerOut, channel: str) -> bool:
 def test_no_open_task_is_ever_on_a_channel_the_customer_has_not_allowed(
     crm: Rapport, engine: Any, consents: list[dict[str, str]], steps: list[tuple[Any, ...]]
 ) -> None:
-    with engine.begin() as connection:
-        for table in reversed(metadata.sorted_tables):
-            connection.execute(delete(table))
+    empty_tables(engine)
     names = ["C-0", "C-1", "C-2"]
     for name, consent in zip(names, consents, strict=True):
         crm.upsert_customer(

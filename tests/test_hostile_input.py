@@ -22,11 +22,11 @@ import pytest
 from hypothesis import HealthCheck, event, example, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
-from sqlalchemy import Engine, delete, func, select
+from sqlalchemy import Engine, func, select
 
 from rapport import ImportRejected, Rapport, metadata, parse_settings
 from rapport.importing import COLUMNS, ImportFileError, ImportKind
-from tests.conftest import FixedClock, tried
+from tests.conftest import FixedClock, empty_tables, tried
 
 FUZZ = hypothesis_settings(
     max_examples=60,
@@ -85,13 +85,7 @@ def print_outcomes(backend: str) -> Iterator[None]:
 def crm(engine: Engine, clock: FixedClock) -> Iterator[Rapport]:
     settings = parse_settings({"business": {"timezone": "Europe/Helsinki"}})
     yield Rapport(engine, settings=settings, clock=clock)
-    empty(engine)
-
-
-def empty(engine: Engine) -> None:
-    with engine.begin() as connection:
-        for table in reversed(metadata.sorted_tables):
-            connection.execute(delete(table))
+    empty_tables(engine)
 
 
 def counts(engine: Engine) -> dict[str, int]:
@@ -166,7 +160,7 @@ KINDS = st.sampled_from([kind.value for kind in ImportKind])
 def test_random_bytes_never_break_an_import(
     crm: Rapport, engine: Engine, tmp_path: Path, kind: str, suffix: str, data: bytes
 ) -> None:
-    empty(engine)
+    empty_tables(engine)
     seed(crm)
     path = tmp_path / f"fuzz{suffix}"
     # Half the files start with a valid header, so the fuzzing reaches the rows.
@@ -189,7 +183,7 @@ def test_random_bytes_never_break_an_import(
 def test_hostile_customer_rows_are_imported_exactly_or_rejected_by_line(
     crm: Rapport, engine: Engine, tmp_path: Path, rows: list[list[str]], ids: list[str]
 ) -> None:
-    empty(engine)
+    empty_tables(engine)
     seed(crm)
     header = list(COLUMNS[ImportKind.CUSTOMERS])
     rows = [[ids[n], *row] for n, row in enumerate(rows)]  # mismatched lengths included
@@ -244,7 +238,7 @@ PURCHASE_ROWS = st.lists(
 def test_hostile_purchase_rows_are_imported_exactly_or_rejected_by_line(
     crm: Rapport, engine: Engine, tmp_path: Path, rows: list[list[str]], jsonl: bool
 ) -> None:
-    empty(engine)
+    empty_tables(engine)
     seed(crm)
     header = ["purchase_id", "customer_id", "occurred_at", "amount", "currency", "description"]
     header += ["category", "status"]
@@ -315,7 +309,7 @@ def test_hostile_jsonl_values_never_break_an_import(
         lambda changes: {**VALID_ROW[kind], **changes}
     )
     objects = data.draw(st.lists(spoiled, min_size=1, max_size=4))
-    empty(engine)
+    empty_tables(engine)
     seed(crm)
     path = tmp_path / "rows.jsonl"
     path.write_text("".join(json.dumps(o) + "\n" for o in objects))  # NaN and 1e400 too

@@ -12,10 +12,10 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import JSON, Engine, String, Text, delete, select
+from sqlalchemy import JSON, Engine, String, Text, select
 
 from rapport import Rapport, metadata, parse_settings
-from tests.conftest import FixedClock, only_rules, tried
+from tests.conftest import FixedClock, empty_tables, only_rules, tried
 
 AS_OF = dt.date(2026, 11, 22)
 # The erased customer's personal strings: each one is unusual enough that finding it
@@ -61,9 +61,7 @@ SETTINGS = {
 @pytest.fixture
 def crm(engine: Engine, clock: FixedClock) -> Iterator[Rapport]:
     yield Rapport(engine, settings=parse_settings(SETTINGS), clock=clock)
-    with engine.begin() as connection:
-        for table in reversed(metadata.sorted_tables):
-            connection.execute(delete(table))
+    empty_tables(engine)
 
 
 def fill(crm: Rapport, external_id: str, personal: dict[str, str], text: dict[str, str]) -> None:
