@@ -316,3 +316,19 @@ def test_changing_the_business_timezone_recomputes_the_rhythms(
             text("SELECT name FROM rapport_checkpoint WHERE name LIKE 'rhythm_zone:%'")
         ).scalars()
         assert list(zones) == ["rhythm_zone:Europe/Helsinki"]
+
+
+def test_customers_the_planner_cannot_reach_are_not_drawn(make: Any, clock: FixedClock) -> None:
+    """The best-ranked customers said no to mail, have no address, or have an open
+    complaint: the month still gets its gifts, from the next ones in the draw."""
+    crm = make("surprise", rules={"surprise": {"count": 2, "seed": "harbour"}})
+    for n in range(8):
+        customer(crm, f"C-{n}", tags=["vip"])
+    ranked = sorted((f"C-{n}" for n in range(8)), key=lambda e: rank("harbour", "2026-11", e))
+    crm.set_consent(ranked[0], "mail", "refused")
+    crm.upsert_customer({"external_id": ranked[1], "address_line1": "", "city": ""})
+    crm.open_case({"customer_id": ranked[2], "summary": "late delivery", "opened_at": clock.now})
+    report = crm.plan(on(clock, D(2026, 11, 3)))
+    assert report.rules["surprise"].created == 2
+    assert report.rules["surprise"].skipped == {}
+    assert sorted(t.customer_id for t in crm.find_tasks(rule="surprise")) == sorted(ranked[3:5])

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 
-from sqlalchemy import ColumnElement, and_, case, select, update
+from sqlalchemy import ColumnElement, and_, case, or_, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from rapport.config import ConsentDefaults
@@ -36,6 +36,24 @@ def not_allowed(channel: Channel, defaults: ConsentDefaults) -> ColumnElement[bo
     if defaults.allows_unknown(channel):
         return state == ConsentState.REFUSED
     return state != ConsentState.GRANTED
+
+
+def reachable_on(channels: Sequence[Channel], defaults: ConsentDefaults) -> ColumnElement[bool]:
+    """SQL for "allows one of ``channels`` and has the details to be reached on it", the
+    planner's own choice of channel, for rules that draw a limited number of customers."""
+
+    def given(column: InstrumentedAttribute[str | None]) -> ColumnElement[bool]:
+        return and_(column.is_not(None), column != "")
+
+    details = {
+        Channel.MAIL: and_(
+            given(Customer.address_line1), or_(given(Customer.city), given(Customer.postal_code))
+        ),
+        Channel.EMAIL: given(Customer.email),
+        Channel.SMS: given(Customer.phone),
+        Channel.PHONE: given(Customer.phone),
+    }
+    return or_(*(and_(~not_allowed(c, defaults), details[c]) for c in channels))
 
 
 def cancel_without_consent(

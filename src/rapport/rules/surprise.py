@@ -2,8 +2,10 @@
 
 The choice is deterministic: customers of the top segment who were not surprised in the
 last 12 months are ranked by a hash of the seed, the month and their id, and the first
-``count`` (or as many as ``budget`` / ``gift_value`` allows) get a ``gift`` task. Running
-again in the same month picks only to fill what is missing.
+``count`` (or as many as ``budget`` / ``gift_value`` allows) get a ``gift`` task. Only
+customers the planner can reach take part (consent and contact details for one of the
+rule's channels, no open complaint). Running again in the same month picks only to fill
+what is missing.
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ from typing import ClassVar
 from sqlalchemy import select
 
 from rapport.config import SurpriseSettings
-from rapport.models.enums import Channel, CustomerStatus, TaskKind
-from rapport.models.tables import Customer, OutreachTask
+from rapport.consent import reachable_on
+from rapport.models.enums import CaseStatus, Channel, CustomerStatus, TaskKind
+from rapport.models.tables import Case, Customer, OutreachTask
 from rapport.rules.base import Occasion, PlanContext, Rule
 from rapport.rules.segments import top_segment
 
@@ -75,18 +78,24 @@ class Surprise(Rule):
             .exists()
         )
         segment = ctx.settings.rules.check_in_call
-        candidates = ctx.session.execute(
-            select(Customer.id, Customer.external_id).where(
-                Customer.status == CustomerStatus.ACTIVE,
-                Customer.do_not_contact.is_(False),
-                top_segment(
-                    ctx.session,
-                    segment.top_share,
-                    segment.tag,
-                    thresholds=ctx.spend_thresholds,
-                ),
-                ~recently,
+        # Only customers the planner will reach: one it skipped would be drawn again at
+        # the top of every run, and the month would end short of gifts.
+        conditions = [
+            Customer.status == CustomerStatus.ACTIVE,
+            Customer.do_not_contact.is_(False),
+            reachable_on(self.settings.channels, ctx.settings.consent),
+            top_segment(
+                ctx.session, segment.top_share, segment.tag, thresholds=ctx.spend_thresholds
+            ),
+            ~recently,
+        ]
+        if self.name in ctx.settings.planner.suppress_during_open_case:
+            open_case = select(Case.id).where(
+                Case.customer_id == Customer.id, Case.status == CaseStatus.OPEN
             )
+            conditions.append(~open_case.exists())
+        candidates = ctx.session.execute(
+            select(Customer.id, Customer.external_id).where(*conditions)
         ).all()
         chosen = sorted(
             candidates, key=lambda row: rank(self.settings.seed, month, row.external_id)
