@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from types import SimpleNamespace
 
 from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 
 from rapport import Rapport, TaskKind, parse_settings
-from rapport.models import OutreachTask
+from rapport.messages import message_contexts
+from rapport.models import Customer, OutreachTask
 from rapport.templates import SHIPPED_TEMPLATES
 from tests.conftest import FixedClock, only_rules
 from tests.test_cli import rapport_cli
@@ -166,3 +169,37 @@ def test_templates_check_command_names_a_broken_user_template(tmp_path: Path) ->
     assert result.returncode == 1
     assert "FAIL thank_you_note/note.en.j2: thank_you_note/note.en.j2, line 3" in result.stderr
     assert "'dict object' has no attribute 'purchse'" in result.stderr
+
+
+def test_call_sheet_days_are_the_business_days(engine: Engine, clock: FixedClock) -> None:
+    """Late-evening visits in UTC are next-morning visits in Helsinki: the call sheet
+    says Tuesday, as the rules count, and dates a promise by the business's calendar."""
+    crm = shop(engine, clock, business={"timezone": "Europe/Helsinki"})
+    crm.upsert_customer({"external_id": "C-1", "first_name": "Aino"})
+    for monday in ("2026-10-26", "2026-11-02", "2026-11-09", "2026-11-16"):
+        crm.record_purchase(  # 22:30 UTC on a Monday is 00:30 on Tuesday in Helsinki
+            {"customer_id": "C-1", "occurred_at": f"{monday}T22:30:00Z", "amount": 30}
+        )
+    crm.create_promise(
+        {"customer_id": "C-1", "what": "call back", "due_at": "2026-11-30T22:30:00Z"}
+    )
+    with Session(engine) as session:
+        customer_id = session.scalar(select(Customer.id))
+        assert customer_id is not None
+        task = SimpleNamespace(
+            id=1,
+            customer_id=customer_id,
+            rule="check_in_call",
+            kind=TaskKind.CALL,
+            channel="phone",
+            due_on=dt.date(2026, 11, 23),
+            window_end=dt.date(2026, 11, 30),
+            late=False,
+            context={},
+            assigned_to=None,
+        )
+        context = message_contexts(session, [task], crm.settings, dt.date(2026, 11, 23))
+    customer = context[1]["customer"]
+    assert customer["usual_weekdays"] == [1]  # Tuesday
+    assert customer["last_purchase"]["date"] == dt.date(2026, 11, 17)
+    assert customer["open_promises"][0]["due_on"] == dt.date(2026, 12, 1)

@@ -9,6 +9,7 @@ variable.
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 from collections import defaultdict
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from rapport._errors import TemplateError
 from rapport.config import Settings
-from rapport.dates import age_on, yearly_date
+from rapport.dates import LocalDays, age_on, yearly_date
 from rapport.models.enums import (
     OPEN_TASK_STATUSES,
     CaseStatus,
@@ -184,6 +185,8 @@ class _CustomerFacts:
         cases: dict[int, list[dict[str, Any]]] = defaultdict(list)
         promises: dict[int, list[dict[str, Any]]] = defaultdict(list)
         conversation: dict[int, dict[str, Any]] = {}
+        # Days on a call sheet are the business's days, as the rules count them.
+        days = LocalDays(zoneinfo.ZoneInfo(settings.business.timezone))
         since = dt.datetime.combine(
             today - dt.timedelta(days=RHYTHM_DAYS), dt.time.min, tzinfo=dt.UTC
         )
@@ -236,7 +239,7 @@ class _CustomerFacts:
                 .order_by(Purchase.occurred_at, Purchase.id)
             )
             for customer_id, occurred_at, description, amount, currency in purchases:
-                day = occurred_at.astimezone(dt.UTC).date()
+                day = days.of(occurred_at)
                 visits[customer_id].append(Visit(day, description))
                 last_purchase[customer_id] = {
                     "description": description,
@@ -252,7 +255,7 @@ class _CustomerFacts:
                 cases[case.customer_id].append(
                     {
                         "summary": case.summary,
-                        "opened_on": case.opened_at.date(),
+                        "opened_on": days.of(case.opened_at),
                         "severity": case.severity.value,
                     }
                 )
@@ -262,7 +265,11 @@ class _CustomerFacts:
                 .order_by(Promise.due_at)
             ):
                 promises[promise.customer_id].append(
-                    {"what": promise.what, "due_on": promise.due_at.date(), "staff": promise.staff}
+                    {
+                        "what": promise.what,
+                        "due_on": days.of(promise.due_at),
+                        "staff": promise.staff,
+                    }
                 )
             latest = session.execute(
                 select(
@@ -282,7 +289,7 @@ class _CustomerFacts:
             )
             for interaction in latest:
                 conversation[interaction.customer_id] = {
-                    "date": interaction.occurred_at.date(),
+                    "date": days.of(interaction.occurred_at),
                     "kind": interaction.kind.value,
                     "direction": interaction.direction.value,
                     "summary": interaction.summary,
