@@ -13,7 +13,7 @@ import icalendar
 import pytest
 from typer.testing import CliRunner, Result
 
-from rapport.cli import app
+from rapport.cli import app, output_file
 from rapport.rules import BUILTIN_RULES
 from tests.test_cli import rapport_cli
 
@@ -261,3 +261,23 @@ def test_plan_by_shard(db: str, tmp_path: Path) -> None:
     again = json.loads(invoke("plan", "--db", db, "--json"))
     assert again["rules"]["thank_you_note"]["already_planned"] == 2
     assert "shard 3/2" in invoke("plan", "--db", db, "--shard", "3/2", code=1)
+
+
+def test_an_output_file_is_replaced_whole_or_not_at_all(tmp_path: Path) -> None:
+    """A cron run that fails half-way leaves yesterday's list, not a truncated one."""
+    target = tmp_path / "today.csv"
+    target.write_text("yesterday's list\n")
+
+    def fail_half_way() -> None:
+        with output_file(target) as handle:
+            handle.write("half of today's")
+            raise RuntimeError("the run failed here")
+
+    with pytest.raises(RuntimeError):
+        fail_half_way()
+    assert target.read_text() == "yesterday's list\n"
+    assert list(tmp_path.iterdir()) == [target]
+    with output_file(target) as handle:
+        handle.write("today's list\n")
+    assert target.read_text() == "today's list\n"
+    assert list(tmp_path.iterdir()) == [target]

@@ -140,12 +140,20 @@ def _safe(url: str) -> str:
 
 
 @contextmanager
-def _output(path: Path | None) -> Iterator[TextIO]:
+def output_file(path: Path | None) -> Iterator[TextIO]:
+    """Standard output, or ``path`` written whole: the text goes to a hidden file beside
+    it, which replaces ``path`` only when everything is written. A run that fails or is
+    killed half-way leaves yesterday's list, never a truncated one."""
     if path is None:
         yield sys.stdout
         return
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        yield handle
+    partial = path.with_name(f".{path.name}.partial")
+    try:
+        with partial.open("w", encoding="utf-8", newline="") as handle:
+            yield handle
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 # ---------------------------------------------------------------------------- database
@@ -349,7 +357,7 @@ def outreach(
             f"error: --format must be one of {', '.join(FORMATS)}, not {format!r}", markup=False
         )
         raise typer.Exit(2)
-    with _rapport(db, config) as crm, _output(output) as handle:
+    with _rapport(db, config) as crm, output_file(output) as handle:
         count = crm.write_outreach(
             handle,
             format,
@@ -438,7 +446,7 @@ def customer_export(
     """Every row about the customer as one JSON document (data access and portability)."""
     with _rapport(db, config) as crm:
         document = crm.export_customer(external_id)
-    with _output(output) as handle:
+    with output_file(output) as handle:
         json.dump(document, handle, ensure_ascii=False, indent=2, default=_json_value)
         handle.write("\n")
 
@@ -517,7 +525,7 @@ def report(
             raise typer.Exit(2)
         result = crm.report(first, last)
         business, now = crm.settings.business.name, crm.now()
-    with _output(output) as handle:
+    with output_file(output) as handle:
         if format == "json":
             handle.write(result.model_dump_json(indent=2) + "\n")
         elif format == "html":
