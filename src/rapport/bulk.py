@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import insert
-from sqlalchemy.dialects import sqlite
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from rapport.store import INSERT_BATCH
@@ -22,8 +22,8 @@ from rapport.store import INSERT_BATCH
 class RowWriter:
     """An INSERT of ``columns`` into ``model``'s table, compiled once per session.
 
-    With ``skip`` (a unique column, SQLite only) rows whose value is already stored are
-    skipped (ON CONFLICT DO NOTHING) and :meth:`write` returns the rows inserted.
+    With ``skip`` (a unique column) rows whose value is already stored are skipped
+    (ON CONFLICT DO NOTHING) and :meth:`write` returns the rows inserted.
     """
 
     def __init__(
@@ -35,9 +35,13 @@ class RowWriter:
         self._skip = skip
         statement: Any = insert(table)
         if skip is not None:
-            if dialect.name != "sqlite":
-                raise ValueError("RowWriter(skip=...) is for SQLite; use store.insert_rows")
-            statement = sqlite.insert(table).on_conflict_do_nothing(index_elements=[skip])
+            upserts = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
+            if dialect.name not in upserts:
+                raise ValueError(
+                    f"RowWriter(skip=...) supports SQLite and PostgreSQL, not {dialect.name}"
+                )
+            upsert: Any = upserts[dialect.name](table)
+            statement = upsert.on_conflict_do_nothing(index_elements=[skip])
         self.columns = tuple(columns)
         processors: list[Callable[[Any], Any] | None] = [
             table.c[name].type._cached_bind_processor(dialect) for name in self.columns
