@@ -108,6 +108,26 @@ def test_rapport_never_commits_a_host_session(host_engine: Engine) -> None:
     assert rapport_rows(host_engine) == 0
 
 
+def test_a_plan_changes_session_settings_only_until_the_host_commits(
+    fresh_postgres_url: str,
+) -> None:
+    """On PostgreSQL a plan asks for per-query plans (SET LOCAL): inside the host's
+    transaction only, so the host's own connection is as it was afterwards."""
+    engine = create_engine(fresh_postgres_url)
+    try:
+        rapport.migrate(engine)
+        with Session(engine) as session:
+            before = session.execute(text("SHOW plan_cache_mode")).scalar_one()
+            Rapport(session).plan()
+            assert session.execute(text("SHOW plan_cache_mode")).scalar_one() == (
+                "force_custom_plan"
+            )
+            session.commit()
+            assert session.execute(text("SHOW plan_cache_mode")).scalar_one() == before
+    finally:
+        engine.dispose()
+
+
 def test_host_autogenerate_leaves_rapport_tables_alone(host_engine: Engine) -> None:
     with host_engine.connect() as connection:
         naive = compare_metadata(MigrationContext.configure(connection), HostBase.metadata)

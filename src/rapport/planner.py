@@ -25,7 +25,7 @@ from rapport._errors import ConfigError
 from rapport.bulk import RowWriter
 from rapport.config import ConsentDefaults, CustomRuleSpec, RuleSettings, Settings, describe
 from rapport.consent import cancel_without_consent
-from rapport.database import PLANNER_LOCK, hold_lock
+from rapport.database import PLANNER_LOCK, hold_lock, plan_each_query
 from rapport.dates import WorkingDays
 from rapport.models.enums import (
     OPEN_TASK_STATUSES,
@@ -426,6 +426,7 @@ class Planner:
     def _lock(self, session: Session, shard: Shard | None) -> None:
         """One planner per shard at a time on PostgreSQL (each shard has its own lock)."""
         hold_lock(session.connection(), PLANNER_LOCK + (shard.number if shard else 0))
+        plan_each_query(session.connection())
 
     def _expire(
         self, session: Session, as_of: dt.date, now: dt.datetime, shard: Shard | None
