@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from rapport import fastpath
 from rapport._errors import RapportError, field_problems
 from rapport.config import Settings
-from rapport.database import IMPORT_LOCK, hold_lock, plan_each_query
+from rapport.database import IMPORT_LOCK, hold_lock
 from rapport.fastpath import FALSE_WORDS, LIST_SEPARATOR, TRUE_WORDS
 from rapport.models.schemas import CustomerIn, InteractionIn, PurchaseIn
 from rapport.models.tables import Customer, Purchase
@@ -158,7 +158,6 @@ def import_file(
     # Two imports at once would race on the same new customers and purchases: the
     # second waits for the first, then updates what the first created.
     hold_lock(session.connection(), IMPORT_LOCK)
-    plan_each_query(session.connection())
     result = ImportResult(kind)
     store = Store(session, currency=settings.business.currency, timezone=settings.business.timezone)
     zone = zoneinfo.ZoneInfo(settings.business.timezone)
