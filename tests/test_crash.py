@@ -34,8 +34,9 @@ from generate import generate
 
 AS_OF = dt.date(2026, 11, 23)
 CUSTOMERS = 1500
-#: Where to stop the work: fractions of its SQL statements, and "just before COMMIT".
-KILL_POINTS = (0.1, 0.4, 0.7, 0.95, "commit")
+#: Where to stop the work: at these fractions of its SQL statements, and just before
+#: each of its commits (an import commits once per file).
+STATEMENT_POINTS = (0.1, 0.4, 0.7, 0.95)
 
 CHILD = """
 import datetime as dt, sys, time
@@ -44,7 +45,7 @@ from sqlalchemy import Engine, event
 from rapport import Rapport, parse_settings
 
 url, work, stop_at, folder = sys.argv[1], sys.argv[2], sys.argv[3], Path(sys.argv[4])
-statements = 0
+statements = commits = 0
 
 def pause(where):
     print(f"stopped {where}", flush=True)
@@ -56,9 +57,14 @@ def counted(*_):
     if stop_at.isdigit() and statements == int(stop_at):
         pause(f"at statement {statements}")
 
+def committing(*_):
+    global commits
+    commits += 1
+    if stop_at == f"commit:{commits}":
+        pause(f"before commit {commits}")
+
 event.listen(Engine, "before_cursor_execute", counted)
-if stop_at == "commit":
-    event.listen(Engine, "commit", lambda *_: pause("before commit"))
+event.listen(Engine, "commit", committing)
 settings = parse_settings({"business": {"timezone": "Europe/Helsinki", "country": "FI"}})
 now = dt.datetime(2026, 11, 23, 5, tzinfo=dt.UTC)
 with Rapport.from_url(url, settings=settings, clock=lambda: now) as crm:
@@ -67,7 +73,7 @@ with Rapport.from_url(url, settings=settings, clock=lambda: now) as crm:
     else:
         for kind in ("customers", "purchases", "interactions"):
             crm.import_file(kind, folder / f"{kind}.csv")
-print(f"finished after {statements} statements", flush=True)
+print(f"finished after {statements} statements and {commits} commits", flush=True)
 """
 
 
@@ -91,8 +97,10 @@ def run_child(url: str, work: str, folder: Path, stop_at: str = "never") -> str:
     return (first + out).strip()
 
 
-def statements_in(message: str) -> int:
-    return int(message.split()[2])
+def counts_in(message: str) -> tuple[int, int]:
+    """(statements, commits) from the child's last line."""
+    words = message.split()
+    return int(words[2]), int(words[5])
 
 
 class Databases:
@@ -226,17 +234,16 @@ def data_state(url: str) -> dict[str, Any]:
 
 
 def kill_and_recover(
-    made: Databases,
-    work: str,
-    files: Path,
-    state: Callable[[str], Any],
-    report: list[str],
-) -> None:
+    made: Databases, work: str, files: Path, state: Callable[[str], Any]
+) -> list[str]:
+    """Kill the work at every stop point, run it again, compare; returns where it stopped."""
     reference = made.copy()
-    total = statements_in(run_child(reference, work, files))
+    total, commits = counts_in(run_child(reference, work, files))
     expected = state(reference)
-    for point in KILL_POINTS:
-        stop_at = "commit" if point == "commit" else str(max(1, int(total * point)))
+    stops = [str(max(1, int(total * point))) for point in STATEMENT_POINTS]
+    stops += [f"commit:{n}" for n in range(1, commits + 1)]
+    report = []
+    for stop_at in stops:
         url = made.copy()
         stopped = run_child(url, work, files, stop_at)
         assert stopped.startswith("stopped"), stopped
@@ -245,8 +252,10 @@ def kill_and_recover(
         report.append(stopped.removeprefix("stopped "))
     tried(
         f"kill -9: {made.backend} {work} of {CUSTOMERS} customers killed {len(report)} times "
-        f"({', '.join(report)} of {total}); each next run matched the uninterrupted one"
+        f"({', '.join(report)}; {total} statements, {commits} commits); "
+        "each next run matched the uninterrupted one"
     )
+    return report
 
 
 def test_kill_9_during_an_import_then_import_again(
@@ -255,9 +264,9 @@ def test_kill_9_during_an_import_then_import_again(
     with databases(backend, tmp_path) as made:
         with Rapport.from_url(made.template) as crm:
             crm.migrate()
-        report: list[str] = []
-        kill_and_recover(made, "import", files, data_state, report)
-        assert len(report) == len(KILL_POINTS)
+        report = kill_and_recover(made, "import", files, data_state)
+        # One commit per file: customers, purchases, interactions.
+        assert report[-3:] == ["before commit 1", "before commit 2", "before commit 3"]
 
 
 def test_kill_9_during_a_plan_then_plan_again(backend: str, tmp_path: Path, files: Path) -> None:
@@ -265,9 +274,8 @@ def test_kill_9_during_a_plan_then_plan_again(backend: str, tmp_path: Path, file
         with Rapport.from_url(made.template) as crm:
             crm.migrate()
         run_child(made.template, "import", files)
-        report: list[str] = []
-        kill_and_recover(made, "plan", files, tasks_state, report)
-        assert len(report) == len(KILL_POINTS)
+        report = kill_and_recover(made, "plan", files, tasks_state)
+        assert report[-1] == "before commit 1"  # a plan and its messages: one transaction
         reference = tasks_state(made.made[0])
         keys = [row[0] for row in reference]
         assert len(keys) == len(set(keys)) > CUSTOMERS // 10
