@@ -35,6 +35,18 @@ with Rapport.from_url(url) as crm:
 AS_OF = dt.date(2026, 3, 1)
 
 
+def run_at_once(commands: list[list[str]]) -> list[str]:
+    """Start every command at once, wait for all; each must exit 0. Their outputs."""
+    workers = [
+        subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for command in commands
+    ]
+    results = [worker.communicate(timeout=300) for worker in workers]
+    for worker, (out, err) in zip(workers, results, strict=True):
+        assert worker.returncode == 0, out + err
+    return [out for out, _ in results]
+
+
 def seed(url: str, customers: int) -> int:
     """Customers with birthdays, big purchases and stale contacts; returns the expected
     number of tasks for AS_OF (from a dry run)."""
@@ -69,19 +81,10 @@ def test_four_planners_at_once_create_each_occasion_exactly_once(
     expected = seed(fresh_postgres_url, 5000)
     assert expected > 5000
     start_at = time.time() + 3
-    workers = [
-        subprocess.Popen(
-            [sys.executable, "-c", WORKER, fresh_postgres_url, str(start_at)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for _ in range(4)
-    ]
-    results = [worker.communicate(timeout=300) for worker in workers]
-    for worker, (_, err) in zip(workers, results, strict=True):
-        assert worker.returncode == 0, err
-    created = [int(out.strip()) for out, _ in results]
+    outputs = run_at_once(
+        [[sys.executable, "-c", WORKER, fresh_postgres_url, str(start_at)] for _ in range(4)]
+    )
+    created = [int(out.strip()) for out in outputs]
     tried(
         f"concurrency: 4 PostgreSQL planners at once created {created} tasks; {expected} expected"
     )
@@ -124,19 +127,13 @@ def test_four_shards_at_once_create_exactly_what_one_run_creates(
 
     seed(fresh_postgres_url, 2000)
     start_at = time.time() + 3
-    workers = [
-        subprocess.Popen(
-            [sys.executable, "-c", SHARD_WORKER, fresh_postgres_url, f"{k}/4", str(start_at)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for k in range(1, 5)
-    ]
-    results = [worker.communicate(timeout=300) for worker in workers]
-    for worker, (_, err) in zip(workers, results, strict=True):
-        assert worker.returncode == 0, err
-    created = [int(out.strip()) for out, _ in results]
+    outputs = run_at_once(
+        [
+            [sys.executable, "-c", SHARD_WORKER, fresh_postgres_url, f"{k}/4", str(start_at)]
+            for k in range(1, 5)
+        ]
+    )
+    created = [int(out.strip()) for out in outputs]
     tried(f"concurrency: 4 PostgreSQL shards at once created {created} tasks")
     assert all(n > 0 for n in created)
 
@@ -182,8 +179,8 @@ def test_two_imports_of_overlapping_files_at_once_leave_exact_rollups(
     second = import_files(tmp_path, "b", range(2000, 5000))  # 1,000 customers in both
     script = Path(sys.executable).with_name("rapport")
     start_at = time.time() + 2
-    workers = [
-        subprocess.Popen(
+    run_at_once(
+        [
             [
                 "sh",
                 "-c",
@@ -193,16 +190,10 @@ def test_two_imports_of_overlapping_files_at_once_leave_exact_rollups(
                 str(people),
                 str(bought),
                 fresh_url,
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for people, bought in (first, second)
-    ]
-    results = [worker.communicate(timeout=300) for worker in workers]
-    for worker, (out, err) in zip(workers, results, strict=True):
-        assert worker.returncode == 0, out + err
+            ]
+            for people, bought in (first, second)
+        ]
+    )
 
     # What the rollups must be, from the rows of the two files.
     expected: dict[str, tuple[int, Decimal]] = {}
@@ -246,18 +237,7 @@ def seed_sqlite(path: Path, customers: int) -> tuple[str, int]:
 def test_two_sqlite_planners_at_once_plan_each_occasion_once(tmp_path: Path) -> None:
     url, expected = seed_sqlite(tmp_path / "shared.db", 2000)
     script = Path(sys.executable).with_name("rapport")
-    workers = [
-        subprocess.Popen(
-            [str(script), "plan", "--as-of", AS_OF.isoformat(), "--db", url],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for _ in range(2)
-    ]
-    results = [worker.communicate(timeout=300) for worker in workers]
-    for worker, (out, err) in zip(workers, results, strict=True):
-        assert worker.returncode == 0, out + err
+    run_at_once([[str(script), "plan", "--as-of", AS_OF.isoformat(), "--db", url]] * 2)
     keys = occasion_keys(url)
     tried(f"concurrency: two SQLite planners at once: {len(keys)} tasks, {expected} expected")
     assert len(keys) == len(set(keys)) == expected

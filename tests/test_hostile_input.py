@@ -111,8 +111,16 @@ def seed(crm: Rapport) -> None:
     )
 
 
-def outcome_of(crm: Rapport, engine: Engine, kind: str, path: Path) -> str:
-    """Import the file; check it ended one of the allowed ways, and say which."""
+def outcome_of(crm: Rapport, engine: Engine, kind: str, path: Path, case: str) -> str:
+    """Import the file, check it ended one of the allowed ways, and count which under
+    ``case`` (for the summary and hypothesis's statistics)."""
+    outcome = _import_outcome(crm, engine, kind, path)
+    OUTCOMES[f"{case} -> {outcome}"] += 1
+    event(outcome)
+    return outcome
+
+
+def _import_outcome(crm: Rapport, engine: Engine, kind: str, path: Path) -> str:
     before = counts(engine)
     failure: ImportFileError | ImportRejected | None = None
     try:
@@ -166,9 +174,7 @@ def test_random_bytes_never_break_an_import(
     # Half the files start with a valid header, so the fuzzing reaches the rows.
     header = ",".join(COLUMNS[ImportKind(kind)]).encode() + b"\n"
     path.write_bytes(header + data if suffix == ".csv" and len(data) % 2 else data)
-    outcome = outcome_of(crm, engine, kind, path)
-    OUTCOMES[f"random bytes as {kind}{suffix} -> {outcome}"] += 1
-    event(outcome)
+    outcome_of(crm, engine, kind, path, f"random bytes as {kind}{suffix}")
 
 
 @FUZZ
@@ -189,10 +195,7 @@ def test_hostile_customer_rows_are_imported_exactly_or_rejected_by_line(
     rows = [[ids[n], *row] for n, row in enumerate(rows)]  # mismatched lengths included
     path = tmp_path / "customers.csv"
     path.write_text(csv_text(header, rows), encoding="utf-8")
-    outcome = outcome_of(crm, engine, "customers", path)
-    OUTCOMES[f"hostile customer rows -> {outcome}"] += 1
-    event(outcome)
-    if outcome == "imported":
+    if outcome_of(crm, engine, "customers", path, "hostile customer rows") == "imported":
         last = {  # a blank line is no row
             row[0].strip(): dict(zip(header, row, strict=True))
             for row in rows
@@ -253,10 +256,8 @@ def test_hostile_purchase_rows_are_imported_exactly_or_rejected_by_line(
     else:
         path = tmp_path / "purchases.csv"
         path.write_text(csv_text(header, rows), encoding="utf-8")
-    outcome = outcome_of(crm, engine, "purchases", path)
-    OUTCOMES[f"hostile purchase rows ({'jsonl' if jsonl else 'csv'}) -> {outcome}"] += 1
-    event(outcome)
-    if outcome == "imported":
+    case = f"hostile purchase rows ({'jsonl' if jsonl else 'csv'})"
+    if outcome_of(crm, engine, "purchases", path, case) == "imported":
         customer = crm.get_customer("C-1")
         with engine.connect() as connection:
             table = metadata.tables["rapport_purchase"]
@@ -313,9 +314,7 @@ def test_hostile_jsonl_values_never_break_an_import(
     seed(crm)
     path = tmp_path / "rows.jsonl"
     path.write_text("".join(json.dumps(o) + "\n" for o in objects))  # NaN and 1e400 too
-    outcome = outcome_of(crm, engine, kind, path)
-    OUTCOMES[f"hostile JSONL values as {kind} -> {outcome}"] += 1
-    event(outcome)
+    outcome_of(crm, engine, kind, path, f"hostile JSONL values as {kind}")
 
 
 # ------------------------------------------------------------------ SQL-looking text

@@ -47,7 +47,7 @@ from rapport.models.values import (
     _phone,
     _timezone,
 )
-from rapport.store import chunked
+from rapport.store import chunked, new_purchase_row
 
 #: How list cells (tags, interests) separate their items.
 LIST_SEPARATOR = ";"
@@ -405,20 +405,6 @@ def insert_purchases(
     now: dt.datetime,
 ) -> int:
     """Insert purchases known to be new (their ids are not stored, or they have none)."""
-    rows = [
-        {
-            "customer_id": customer_ids[p.customer],
-            "external_id": p.external_id,
-            "occurred_at": p.occurred_at,
-            "amount": p.amount,
-            "currency": p.currency or currency,
-            "description": p.description,
-            "category": p.category,
-            "status": p.status,
-            "refunded_at": now if p.status is PurchaseStatus.REFUNDED else None,
-            "created_at": now,
-        }
-        for p in purchases
-    ]
+    rows = [new_purchase_row(p, customer_ids[p.customer], currency, now) for p in purchases]
     writer = RowWriter(session, Purchase, PURCHASE_COLUMNS)
     return writer.write([[row[name] for name in PURCHASE_COLUMNS] for row in rows])

@@ -465,11 +465,7 @@ def _write_batch(
             if model.customer_id in known:
                 good.append(model)
             else:
-                reason = (
-                    f"no customer with external_id {model.customer_id!r}; "
-                    "import the customers first"
-                )
-                report(line, raw, [("customer_id", reason)])
+                report(line, raw, _no_customer(model.customer_id))
         if not good:
             return
         if kind is ImportKind.PURCHASES:
@@ -479,6 +475,12 @@ def _write_batch(
     result.created += summary.created
     result.updated += summary.updated
     result.unchanged += summary.unchanged
+
+
+def _no_customer(external_id: str) -> list[tuple[str, str]]:
+    """The problem of a history row whose customer is not stored."""
+    reason = f"no customer with external_id {external_id!r}; import the customers first"
+    return [("customer_id", reason)]
 
 
 def _quick(kind: ImportKind, raw: Mapping[str, Any], zone: zoneinfo.ZoneInfo) -> Any:
@@ -527,8 +529,7 @@ def _write_quick(
         if item.customer in customer_ids:
             known.append(item)
         else:
-            reason = f"no customer with external_id {item.customer!r}; import the customers first"
-            report(line, raw, [("customer_id", reason)])
+            report(line, raw, _no_customer(item.customer))
     result.created += fastpath.insert_purchases(
         session, known, customer_ids, currency=store.currency, now=now
     )

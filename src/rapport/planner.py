@@ -56,8 +56,6 @@ RECONCILE_IDS = 5_000
 COUNTED_STATUSES = (*OPEN_TASK_STATUSES, TaskStatus.DONE)
 #: Every column of a new task but its id (a planned task's other columns start empty).
 TASK_COLUMNS = tuple(c.name for c in OutreachTask.__table__.c if c.name != "id")
-# Serialises planners on PostgreSQL (the unique key alone already prevents duplicates;
-# the lock also keeps two runs from racing on caps and expiry).
 
 
 # ------------------------------------------------------------------------- pure logic
@@ -424,7 +422,9 @@ class Planner:
     # ------------------------------------------------------------------ steps
 
     def _lock(self, session: Session, shard: Shard | None) -> None:
-        """One planner per shard at a time on PostgreSQL (each shard has its own lock)."""
+        """One planner per shard at a time: the unique key alone already prevents
+        duplicates, the lock also keeps two runs from racing on caps and expiry. On
+        PostgreSQL each shard has its own lock; SQLite has one writer anyway."""
         hold_lock(session.connection(), PLANNER_LOCK + (shard.number if shard else 0))
         plan_each_query(session.connection())
 

@@ -13,7 +13,7 @@ import zoneinfo
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, Protocol, TypeVar
 
 from sqlalchemy import (
     ColumnElement,
@@ -182,6 +182,44 @@ def insert_rows(
         else:  # psycopg batches VALUES lists and reports no total: count what came back
             inserted += len(session.execute(stmt.returning(table.c[skip]), list(batch)).all())
     return inserted
+
+
+class PurchaseFacts(Protocol):
+    """What a new purchase row is made of: a validated ``PurchaseIn``, or the import fast
+    path's plain tuple of the same values."""
+
+    @property
+    def external_id(self) -> str | None: ...
+    @property
+    def occurred_at(self) -> dt.datetime: ...
+    @property
+    def amount(self) -> Decimal: ...
+    @property
+    def currency(self) -> str | None: ...
+    @property
+    def description(self) -> str | None: ...
+    @property
+    def category(self) -> str | None: ...
+    @property
+    def status(self) -> PurchaseStatus: ...
+
+
+def new_purchase_row(
+    purchase: PurchaseFacts, customer_id: int, currency: str, now: dt.datetime
+) -> dict[str, Any]:
+    """The columns of a purchase stored now; without a currency it is the business's."""
+    return {
+        "customer_id": customer_id,
+        "external_id": purchase.external_id,
+        "occurred_at": purchase.occurred_at,
+        "amount": purchase.amount,
+        "currency": purchase.currency or currency,
+        "description": purchase.description,
+        "category": purchase.category,
+        "status": purchase.status,
+        "refunded_at": now if purchase.status is PurchaseStatus.REFUNDED else None,
+        "created_at": now,
+    }
 
 
 def trailing_spend_cutoff(as_of: dt.date) -> dt.datetime:
@@ -741,21 +779,7 @@ class Store:
         re-importing a shop's export picks up its refunds.
         """
         ids = self.require_customer_ids(p.customer_id for p in purchases)
-        rows = [
-            {
-                "customer_id": ids[p.customer_id],
-                "external_id": p.external_id,
-                "occurred_at": p.occurred_at,
-                "amount": p.amount,
-                "currency": p.currency or self.currency,
-                "description": p.description,
-                "category": p.category,
-                "status": p.status,
-                "refunded_at": now if p.status is PurchaseStatus.REFUNDED else None,
-                "created_at": now,
-            }
-            for p in purchases
-        ]
+        rows = [new_purchase_row(p, ids[p.customer_id], self.currency, now) for p in purchases]
         fresh, created = self._insert_new(Purchase, rows, "external_id")
         refunded = {
             p.external_id

@@ -34,14 +34,10 @@ class Anniversary(Rule):
         lead = dt.timedelta(days=s.lead_days)
         first, last = ctx.first_due + lead, ctx.last_due + lead
         pairs = sorted(month_days_between(first, last, s.feb29))
-        years = {
-            (month, day): latest_yearly_on_or_before(month, day, last, s.feb29).year
-            for month, day in pairs
-        }
         if s.customer_since:
             month = func.extract("month", Customer.customer_since)
             day_of = func.extract("day", Customer.customer_since)
-            year = yearly_year(month, day_of, years)
+            year = yearly_year(month, day_of, pairs, last, s.feb29)
             since = ctx.session.execute(
                 select(
                     Customer.id,
@@ -75,7 +71,7 @@ class Anniversary(Rule):
                     },
                 )
         if s.important_dates:
-            year = yearly_year(ImportantDate.month, ImportantDate.day, years)
+            year = yearly_year(ImportantDate.month, ImportantDate.day, pairs, last, s.feb29)
             key = key_sql(
                 f"{self.name}:", ImportantDate.customer_id, ":date:", ImportantDate.id, ":", year
             )

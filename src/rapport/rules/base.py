@@ -23,7 +23,7 @@ from sqlalchemy import ColumnElement, String, case, cast, literal, select, tuple
 from sqlalchemy.orm import Session
 
 from rapport.config import RuleSettings, Settings
-from rapport.dates import WorkingDays
+from rapport.dates import Feb29Policy, WorkingDays, latest_yearly_on_or_before
 from rapport.models.enums import OPEN_TASK_STATUSES, Channel, TaskKind, TaskStatus
 from rapport.models.tables import Customer, OutreachTask
 
@@ -92,12 +92,19 @@ def key_sql(*parts: Any) -> ColumnElement[str]:
     return key
 
 
-def yearly_year(month: Any, day: Any, years: Mapping[tuple[int, int], int]) -> Any:
-    """SQL: the year a yearly (month, day) falls in, from a table computed in Python by
-    the rule's own date logic (so 29 February follows the same policy)."""
+def yearly_year(
+    month: Any,
+    day: Any,
+    pairs: Iterable[tuple[int, int]],
+    latest: dt.date,
+    feb29: Feb29Policy,
+) -> Any:
+    """SQL: the year of a yearly (month, day)'s last occurrence on or before ``latest``,
+    for the ``pairs`` a rule selects. The years come from the rule's own date logic in
+    Python (so 29 February follows the same policy), as a CASE over the pairs."""
     by_year: dict[int, list[tuple[int, int]]] = defaultdict(list)
-    for pair, year in years.items():
-        by_year[year].append(pair)
+    for pair in pairs:
+        by_year[latest_yearly_on_or_before(*pair, latest, feb29).year].append(pair)
     if len(by_year) == 1:
         return literal(next(iter(by_year)))
     return case(*[(tuple_(month, day).in_(sorted(pairs)), year) for year, pairs in by_year.items()])

@@ -41,11 +41,7 @@ class BirthdayCard(Rule):
         feb29 = self.settings.feb29
         pairs = month_days_between(first_birthday, last_birthday, feb29)
         # The latest year only: an outage never brings back last year's birthday.
-        years = {
-            (month, day): latest_yearly_on_or_before(month, day, last_birthday, feb29).year
-            for month, day in pairs
-        }
-        year = yearly_year(Customer.birth_month, Customer.birth_day, years)
+        year = yearly_year(Customer.birth_month, Customer.birth_day, pairs, last_birthday, feb29)
         stmt = select(
             Customer.id,
             Customer.birth_month,
