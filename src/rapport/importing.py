@@ -16,7 +16,7 @@ import hashlib
 import io
 import json
 import zoneinfo
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -459,13 +459,7 @@ def _write_batch(
     if kind is ImportKind.CUSTOMERS:
         summary = store.upsert_customers([model for _, _, model in batch], now)
     else:
-        known = store.customer_ids(model.customer_id for _, _, model in batch)
-        good = []
-        for line, raw, model in batch:
-            if model.customer_id in known:
-                good.append(model)
-            else:
-                report(line, raw, _no_customer(model.customer_id))
+        _, good = _of_stored_customers(store, batch, lambda model: model.customer_id, report)
         if not good:
             return
         if kind is ImportKind.PURCHASES:
@@ -477,10 +471,25 @@ def _write_batch(
     result.unchanged += summary.unchanged
 
 
-def _no_customer(external_id: str) -> list[tuple[str, str]]:
-    """The problem of a history row whose customer is not stored."""
-    reason = f"no customer with external_id {external_id!r}; import the customers first"
-    return [("customer_id", reason)]
+def _of_stored_customers(
+    store: Store,
+    rows: Sequence[tuple[int, Mapping[str, Any], Any]],
+    customer_of: Callable[[Any], str],
+    report: Callable[[int, Mapping[str, Any], list[tuple[str, str]]], None],
+) -> tuple[dict[str, int], list[Any]]:
+    """The stored ids of the rows' customers, and the rows whose customer is stored; the
+    others are reported."""
+    ids = store.customer_ids(customer_of(item) for _, _, item in rows)
+    kept = []
+    for line, raw, item in rows:
+        if customer_of(item) in ids:
+            kept.append(item)
+        else:
+            reason = (
+                f"no customer with external_id {customer_of(item)!r}; import the customers first"
+            )
+            report(line, raw, [("customer_id", reason)])
+    return ids, kept
 
 
 def _quick(kind: ImportKind, raw: Mapping[str, Any], zone: zoneinfo.ZoneInfo) -> Any:
@@ -523,13 +532,7 @@ def _write_quick(
         fastpath.insert_customers(session, [item for _, _, item in new], now)
         result.created += len(new)
         return others
-    customer_ids = store.customer_ids(item.customer for _, _, item in new)
-    known = []
-    for line, raw, item in new:
-        if item.customer in customer_ids:
-            known.append(item)
-        else:
-            report(line, raw, _no_customer(item.customer))
+    customer_ids, known = _of_stored_customers(store, new, lambda item: item.customer, report)
     result.created += fastpath.insert_purchases(
         session, known, customer_ids, currency=store.currency, now=now
     )
