@@ -85,6 +85,96 @@ def test_a_customer_who_bought_long_ago_is_not_welcomed(make: Any, clock: FixedC
     assert crm.plan(on(clock, D(2026, 11, 21))).rules["welcome"].created == 0
 
 
+def test_a_customer_since_years_before_the_first_purchase_is_not_welcomed(
+    make: Any, clock: FixedClock
+) -> None:
+    crm = make("welcome")
+    customer(crm, customer_since="2018-05-14")
+    buy(crm, "2026-11-20T10:00:00Z", description="Espresso machine")
+    assert crm.plan(on(clock, D(2026, 11, 21))).rules["welcome"].created == 0
+
+
+def test_a_customer_since_a_few_weeks_before_the_first_purchase_is_welcomed(
+    make: Any, clock: FixedClock
+) -> None:
+    crm = make("welcome")
+    customer(crm, customer_since="2026-10-22")  # 29 days before: still new
+    buy(crm, "2026-11-20T10:00:00Z")
+    assert crm.plan(on(clock, D(2026, 11, 21))).rules["welcome"].created == 1
+
+
+def test_new_within_days_sets_how_long_a_customer_counts_as_new(
+    make: Any, clock: FixedClock
+) -> None:
+    crm = make("welcome", rules={"welcome": {"new_within_days": 7}})
+    customer(crm, customer_since="2026-11-12")  # 8 days before the first purchase
+    buy(crm, "2026-11-20T10:00:00Z")
+    assert crm.plan(on(clock, D(2026, 11, 21))).rules["welcome"].created == 0
+
+
+def test_a_big_first_purchase_gets_one_note_that_welcomes_and_thanks(
+    make: Any, clock: FixedClock
+) -> None:
+    crm = make("welcome", "thank_you_note")
+    customer(crm)
+    buy(crm, "2026-11-30T10:00:00Z", amount="900", description="Sofa")
+    for day in (1, 2, 3):
+        crm.plan(on(clock, D(2026, 12, day)))
+    [task] = crm.find_tasks()
+    assert task.rule == "welcome"
+    assert task.context is not None
+    assert (task.context["thanks"], task.context["item"]) == (True, "Sofa")
+    assert task.priority == 60  # the thank-you note's weight, above the welcome's 55
+
+
+def test_a_small_first_purchase_gets_a_welcome_that_does_not_claim_the_thanks(
+    make: Any, clock: FixedClock
+) -> None:
+    crm = make("welcome", "thank_you_note")
+    customer(crm)
+    buy(crm, "2026-11-30T10:00:00Z", amount="40")
+    crm.plan(on(clock, D(2026, 12, 1)))
+    [task] = crm.find_tasks()
+    assert task.context is not None
+    assert (task.rule, task.context["thanks"], task.priority) == ("welcome", False, 55)
+
+
+def test_a_big_first_recorded_purchase_of_an_old_customer_gets_the_thank_you_note(
+    make: Any, clock: FixedClock
+) -> None:
+    crm = make("welcome", "thank_you_note")
+    customer(crm, customer_since="2020-03-01")
+    buy(crm, "2026-11-30T10:00:00Z", amount="900")
+    crm.plan(on(clock, D(2026, 12, 1)))
+    assert [t.rule for t in crm.find_tasks()] == ["thank_you_note"]
+
+
+def test_a_later_big_purchase_of_a_new_customer_still_gets_its_own_thanks(
+    make: Any, clock: FixedClock
+) -> None:
+    crm = make("welcome", "thank_you_note")
+    customer(crm)
+    buy(crm, "2026-11-01T10:00:00Z", amount="900")
+    buy(crm, "2026-11-20T10:00:00Z", amount="700")
+    crm.plan(on(clock, D(2026, 11, 21)))
+    notes = crm.find_tasks(rule="thank_you_note")
+    assert [[p["amount"] for p in n.context["purchases"]] for n in notes if n.context] == [["700"]]
+
+
+def test_a_vip_birthday_card_is_not_crowded_out_by_a_first_purchase(
+    make: Any, clock: FixedClock
+) -> None:
+    """Aino, a VIP with a birthday on 2 December, buys for 900 EUR on 30 November: the
+    plan of 1 December gives her one note that welcomes and thanks, and her card."""
+    crm = make("welcome", "thank_you_note", "birthday_card")
+    customer(crm, birthday="1980-12-02", tags=["vip"])
+    buy(crm, "2026-11-30T10:00:00Z", amount="900")
+    for _ in range(3):
+        report = crm.plan(on(clock, D(2026, 12, 1)), dry_run=True)
+        assert sorted(t.rule for t in report.tasks) == ["birthday_card", "welcome"]
+        assert all(rule.skipped == {} for rule in report.rules.values())
+
+
 # ---------------------------------------------------------------------------- aftercare
 
 

@@ -430,6 +430,31 @@ def test_caps_move_a_task_inside_its_window(build: Build, clock: FixedClock) -> 
     assert report.rules["birthday_card"].moved_by_caps == 1
 
 
+def test_the_contact_budget_is_shared_across_rules_highest_priority_first(
+    build: Build, clock: FixedClock
+) -> None:
+    """The thank-you rule runs before the birthday rule, but the card weighs more."""
+    crm = build(
+        {
+            "caps": {"max_touches": 1, "per_days": 7},
+            **with_rules(
+                only("birthday_card", "thank_you_note"),
+                birthday_card={"priority": 90},
+                thank_you_note={"delay_days": 1, "window_days": 30},
+            ),
+        }
+    )
+    customer(crm, "C-1", birthday="--03-09")  # card due 03-02, window to 03-09
+    crm.record_purchase(
+        {"customer_id": "C-1", "occurred_at": "2026-03-01T12:00:00Z", "amount": "900"}
+    )  # note due 03-02 too
+    report = crm.plan(on(clock, D(2026, 3, 2)), horizon_days=0)
+    days = {t.rule: t.due_on for t in tasks(crm)}
+    assert days == {"birthday_card": D(2026, 3, 2), "thank_you_note": D(2026, 3, 9)}
+    assert report.rules["thank_you_note"].moved_by_caps == 1
+    assert report.rules["birthday_card"].skipped == {}
+
+
 # ---------------------------------------------------------------------------- thank-you notes
 
 
@@ -483,6 +508,41 @@ def test_purchases_close_together_share_one_note(build: Build, clock: FixedClock
     ]
     assert notes[0].context is not None
     assert notes[0].context["total"] == "1800"
+
+
+def test_a_coalesced_note_is_open_until_the_window_of_its_latest_purchase(
+    build: Build, clock: FixedClock
+) -> None:
+    """CDNOW: 102.92 USD on 1997-09-11 and 145.39 USD on 1997-09-18 share a note; the
+    plan of 09-30 still thanks, because the second purchase is only 12 days old."""
+    crm = build(
+        {
+            "business": {"currency": "USD"},
+            **with_rules(ONLY_NOTES, thank_you_note={"min_amount": 100}),
+        }
+    )
+    customer(crm, "C-1")
+    for day, amount in ((11, "102.92"), (18, "145.39")):
+        crm.record_purchase(
+            {"customer_id": "C-1", "occurred_at": f"1997-09-{day}T15:00:00Z", "amount": amount}
+        )
+    report = crm.plan(on(clock, D(1997, 9, 30)))
+    [note] = tasks(crm)
+    assert (note.status, note.late) == (TaskStatus.PLANNED, True)
+    assert (note.due_on, note.window_end) == (D(1997, 9, 12), D(1997, 10, 2))
+    assert report.rules["thank_you_note"].missed == 0
+
+
+def test_a_purchase_joining_an_open_note_extends_its_window(
+    build: Build, clock: FixedClock
+) -> None:
+    crm = build(ONLY_NOTES)
+    customer(crm, "C-1")
+    crm.record_purchase({"customer_id": "C-1", "occurred_at": "2026-03-01T12:00Z", "amount": 700})
+    crm.plan(on(clock, D(2026, 3, 1)))
+    crm.record_purchase({"customer_id": "C-1", "occurred_at": "2026-03-05T12:00Z", "amount": 800})
+    [note] = tasks(crm)
+    assert note.window_end == D(2026, 3, 19)  # 14 days after 03-05, not after 03-01
 
 
 def test_a_purchase_after_planning_joins_the_open_note(build: Build, clock: FixedClock) -> None:

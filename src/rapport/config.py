@@ -169,6 +169,8 @@ class WelcomeSettings(RuleSettings):
     priority: Annotated[int, Field(ge=0, le=1000)] = 55
     delay_days: Annotated[int, Field(ge=0, le=60)] = 1
     window_days: Annotated[int, Field(ge=0, le=60)] = 14
+    #: A customer since longer than this before their first recorded purchase is not new.
+    new_within_days: Annotated[int, Field(ge=0, le=3650)] = 30
 
 
 class AftercareSettings(RuleSettings):

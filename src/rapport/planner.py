@@ -1,6 +1,10 @@
 """The daily planner: runs the rules, respects consent and contact caps, catches up on
 missed days, and writes one task per occasion.
 
+A day is planned in stages: (a) each enabled rule's new occasions, (b) pooled for the
+day, (c) consent and channel chosen in one pass, (d) one contact budget per customer
+shared by every rule, highest priority first, (e) one bulk write per rule.
+
 ``plan(as_of)`` is safe to repeat and safe to run twice at once: the database's unique
 ``occasion_key`` (inserted with ON CONFLICT DO NOTHING) makes each occasion produce at
 most one task, whoever inserts it first.
@@ -268,10 +272,10 @@ class PlanReport(BaseModel):
 class _RuleTally:
     created: int = 0
     already_planned: int = 0
-    late: int = 0
     missed: int = 0
     moved: int = 0
     skipped: Counter[str] = field(default_factory=Counter)
+    seconds: float = 0.0
 
 
 class Planner:
@@ -371,30 +375,38 @@ class Planner:
                 store.refresh_trailing_spend(as_of, now)
                 cancelled = self.reconcile(session, now)
             expired = self._expire(session, as_of, now, shard)
-        reports: dict[str, RuleReport] = {}
-        planned: list[PlannedTask] = []
-        # Each customer's consent, contact details and task days are read once per run;
-        # the days of this run's own tasks are added as they are placed, so the caps of
-        # later rules see them (in a dry run too, where nothing is written).
-        facts: dict[int, _Customer] = {}
+        # (a) every enabled rule's new occasions; (b) pooled for the whole day.
+        tallies: dict[str, _RuleTally] = {}
+        pool: list[tuple[Rule, Occasion]] = []
         for rule in self.enabled_rules:
             rule_started = time.perf_counter()
-            tally = _RuleTally()
-            rows = self._tasks_for(rule, ctx, now, tally, facts, shard)
+            tally = tallies[rule.name] = _RuleTally()
+            pool.extend((rule, occasion) for occasion in self._fresh(rule, ctx, tally, shard))
+            tally.seconds = time.perf_counter() - rule_started
+        # (c) consent and channel, (d) one contact budget per customer across rules.
+        rows = self._rows_for(pool, ctx, now, tallies)
+        # (e) one bulk write per rule (its count is the rule's report).
+        reports: dict[str, RuleReport] = {}
+        planned: list[PlannedTask] = []
+        for rule in self.enabled_rules:
+            tally = tallies[rule.name]
+            rule_rows = rows[rule.name]
+            write_started = time.perf_counter()
             if dry_run:
-                tally.created = len(rows)
+                tally.created = len(rule_rows)
+                planned.extend(self._describe(session, rule, rule_rows))
             else:
-                tally.created = self._insert(session, rows)
-                tally.already_planned += len(rows) - tally.created
-            planned.extend(self._describe(session, rule, rows) if dry_run else [])
+                tally.created = self._insert(session, rule_rows)
+                tally.already_planned += len(rule_rows) - tally.created
+            tally.seconds += time.perf_counter() - write_started
             reports[rule.name] = RuleReport(
                 created=tally.created,
                 already_planned=tally.already_planned,
-                late=tally.late,
+                late=sum(1 for row in rule_rows if row["late"]),
                 missed=tally.missed,
                 moved_by_caps=tally.moved,
                 skipped=dict(sorted(tally.skipped.items())),
-                duration_seconds=round(time.perf_counter() - rule_started, 4),
+                duration_seconds=round(tally.seconds, 4),
             )
         report = PlanReport(
             as_of=as_of,
@@ -443,16 +455,10 @@ class Planner:
         result = session.execute(stmt)
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
-    def _tasks_for(
-        self,
-        rule: Rule,
-        ctx: PlanContext,
-        now: dt.datetime,
-        tally: _RuleTally,
-        facts: dict[int, _Customer],
-        shard: Shard | None = None,
-    ) -> list[dict[str, Any]]:
-        """The task rows for a rule's new occasions, after consent, catch-up and caps."""
+    def _fresh(
+        self, rule: Rule, ctx: PlanContext, tally: _RuleTally, shard: Shard | None
+    ) -> list[Occasion]:
+        """The rule's occasions that have no task yet (those that do are counted)."""
         occasions: dict[str, Occasion] = {}
         found_planned = 0
         for found in rule.occasions(ctx):
@@ -464,24 +470,38 @@ class Planner:
                 occasions[found.occasion_key] = found
         existing = _existing_keys(ctx.session, occasions.keys())
         tally.already_planned = len(existing) + found_planned
-        fresh = [occasions[key] for key in sorted(occasions.keys() - existing)]
-        counted_since = ctx.first_due - dt.timedelta(days=self.settings.caps.per_days)
-        unknown = {o.customer_id for o in fresh} - facts.keys()
-        facts.update(_customer_facts(ctx.session, unknown, counted_since))
+        return [occasions[key] for key in sorted(occasions.keys() - existing)]
+
+    def _rows_for(
+        self,
+        pool: Sequence[tuple[Rule, Occasion]],
+        ctx: PlanContext,
+        now: dt.datetime,
+        tallies: Mapping[str, _RuleTally],
+    ) -> dict[str, list[dict[str, Any]]]:
+        """The day's task rows per rule, after consent, catch-up and the contact budget.
+
+        The budget is one per customer, shared by every rule: all of the day's new
+        nurturing occasions of a customer are placed together, highest priority first,
+        so a birthday card never loses its day to a lesser note planned by another rule.
+        Service and internal tasks are exempt; missed occasions are only recorded.
+        """
         settings = self.settings
-        rows: list[dict[str, Any]] = []
-        to_place: dict[int, list[tuple[Occasion, Channel | None]]] = defaultdict(list)
-        suppressed = (
-            _with_open_cases(ctx.session, {o.customer_id for o in fresh})
-            if rule.name in settings.planner.suppress_during_open_case
-            else set()
+        counted_since = ctx.first_due - dt.timedelta(days=settings.caps.per_days)
+        facts = _customer_facts(ctx.session, {o.customer_id for _, o in pool}, counted_since)
+        suppressing = set(settings.planner.suppress_during_open_case)
+        suppressed = _with_open_cases(
+            ctx.session, {o.customer_id for rule, o in pool if rule.name in suppressing}
         )
-        for occasion in fresh:
+        rows: dict[str, list[dict[str, Any]]] = {rule.name: [] for rule in self.enabled_rules}
+        to_place: dict[int, list[tuple[Rule, Occasion, Channel | None]]] = defaultdict(list)
+        for rule, occasion in pool:
+            tally = tallies[rule.name]
             customer = facts[occasion.customer_id]
             channel: Channel | None = None
             if rule.internal:
                 reason = None  # a reminder for staff: nobody is contacted
-            elif occasion.customer_id in suppressed:
+            elif rule.name in suppressing and occasion.customer_id in suppressed:
                 reason = "open_case"
             else:
                 reason = skip_reason(customer.reach)
@@ -494,52 +514,44 @@ class Planner:
                 continue
             if occasion.window_end < ctx.as_of:
                 tally.missed += 1
-                rows.append(self._row(rule, occasion, channel, customer, ctx, now, missed=True))
-            elif rule.service or rule.internal:
-                rows.append(self._row(rule, occasion, channel, customer, ctx, now))
-            else:
-                to_place[occasion.customer_id].append((occasion, channel))
-        for customer_id, items in to_place.items():
-            rows.extend(self._placed_rows(rule, items, facts[customer_id], ctx, now, tally))
-        tally.late += sum(1 for row in rows if row["late"])
-        return rows
-
-    def _placed_rows(
-        self,
-        rule: Rule,
-        items: list[tuple[Occasion, Channel | None]],
-        customer: _Customer,
-        ctx: PlanContext,
-        now: dt.datetime,
-        tally: _RuleTally,
-    ) -> list[dict[str, Any]]:
-        caps = self.settings.caps
-        placements = place_within_caps(
-            customer.task_days,
-            [Placement(o.occasion_key, o.due_on, o.window_end, o.priority) for o, _ in items],
-            max_touches=caps.max_touches,
-            per_days=caps.per_days,
-        )
-        rows = []
-        for occasion, channel in items:
-            day = placements[occasion.occasion_key]
-            if day is None:
-                tally.skipped["capped"] += 1
-                continue
-            if day != occasion.due_on:
-                tally.moved += 1
-            customer.task_days.append(day)  # later rules see this run's tasks too
-            rows.append(
-                self._row(
-                    rule,
-                    replace(occasion, due_on=day),
-                    channel,
-                    customer,
-                    ctx,
-                    now,
-                    late=occasion.due_on < ctx.as_of,
+                rows[rule.name].append(
+                    self._row(rule, occasion, channel, customer, ctx, now, missed=True)
                 )
+            elif rule.service or rule.internal:
+                rows[rule.name].append(self._row(rule, occasion, channel, customer, ctx, now))
+            else:
+                to_place[occasion.customer_id].append((rule, occasion, channel))
+        caps = settings.caps
+        for customer_id, items in to_place.items():
+            customer = facts[customer_id]
+            placements = place_within_caps(
+                customer.task_days,
+                [
+                    Placement(o.occasion_key, o.due_on, o.window_end, o.priority)
+                    for _, o, _ in items
+                ],
+                max_touches=caps.max_touches,
+                per_days=caps.per_days,
             )
+            for rule, occasion, channel in items:
+                tally = tallies[rule.name]
+                day = placements[occasion.occasion_key]
+                if day is None:
+                    tally.skipped["capped"] += 1
+                    continue
+                if day != occasion.due_on:
+                    tally.moved += 1
+                rows[rule.name].append(
+                    self._row(
+                        rule,
+                        replace(occasion, due_on=day),
+                        channel,
+                        customer,
+                        ctx,
+                        now,
+                        late=occasion.due_on < ctx.as_of,
+                    )
+                )
         return rows
 
     def _row(

@@ -14,18 +14,21 @@ from sqlalchemy.orm import Session
 
 from rapport.config import ThankYouNoteSettings
 from rapport.models.enums import OPEN_TASK_STATUSES, Channel, PurchaseStatus, TaskKind, TaskStatus
-from rapport.models.tables import OutreachTask, Purchase
+from rapport.models.tables import Customer, OutreachTask, Purchase
 from rapport.rules.base import DEFAULT_KINDS, Occasion, PlanContext, Rule
+from rapport.rules.welcome import is_new_customer, welcomes_and_thanks
 from rapport.store import chunked
 
 
 class ThankYouNote(Rule):
     """A note for completed purchases of at least ``min_amount`` (business currency).
 
-    Due ``delay_days`` after the purchase, sensible until ``window_days`` after it.
-    Qualifying purchases within ``coalesce_days`` of the first one of a group share one
-    note that lists them all; the group is keyed by that first purchase. A refund takes
-    the purchase out of a note not yet done, and cancels the note when nothing is left.
+    Due ``delay_days`` after the purchase, sensible until ``window_days`` after the
+    group's latest purchase. Qualifying purchases within ``coalesce_days`` of the first
+    one of a group share one note that lists them all; the group is keyed by that first
+    purchase. A refund takes the purchase out of a note not yet done, and cancels the
+    note when nothing is left. A new customer's first purchase is thanked by the welcome
+    note instead (see :func:`~rapport.rules.welcome.welcomes_and_thanks`).
     """
 
     name = "thank_you_note"
@@ -43,11 +46,24 @@ class ThankYouNote(Rule):
         until = ctx.day_start(ctx.last_due - delay + dt.timedelta(days=1))
         purchases = ctx.session.execute(
             self._qualifying(ctx.settings.business.currency)
+            .add_columns(Customer.first_purchase_at, Customer.customer_since)
+            .join(Customer, Customer.id == Purchase.customer_id)
             .where(Purchase.occurred_at >= since, Purchase.occurred_at < until)
             .order_by(Purchase.customer_id, Purchase.occurred_at, Purchase.id)
         ).all()
+        welcome = ctx.settings.rules.welcome
         by_customer: dict[int, list[Any]] = defaultdict(list)
         for row in purchases:
+            if (
+                row.occurred_at == row.first_purchase_at
+                and welcomes_and_thanks(ctx.settings, row.amount, row.currency)
+                and is_new_customer(
+                    row.customer_since,
+                    ctx.local_date(row.occurred_at),
+                    welcome.new_within_days,
+                )
+            ):
+                continue  # the welcome note thanks for a newcomer's first purchase
             by_customer[row.customer_id].append(row)
         groups = self._existing_groups(ctx, by_customer.keys(), since - coalesce)
         for customer_id, rows in by_customer.items():
@@ -79,11 +95,14 @@ class ThankYouNote(Rule):
                 due_on = first_day + delay
                 if not ctx.first_due <= due_on <= ctx.last_due:
                     continue
+                # A later purchase of the group still deserves its thanks for as long
+                # as it would alone: the window runs from the latest purchase.
+                latest_day = ctx.local_date(group[-1].occurred_at)
                 yield Occasion(
                     customer_id=customer_id,
                     occasion_key=key,
                     due_on=due_on,
-                    window_end=max(due_on, first_day + dt.timedelta(days=s.window_days)),
+                    window_end=max(due_on, latest_day + dt.timedelta(days=s.window_days)),
                     priority=s.priority,
                     context=_note_context(group, ctx),
                     anchor_at=group[0].occurred_at,
@@ -179,6 +198,9 @@ class ThankYouNote(Rule):
                 context["purchases"] = refreshed
                 context["total"] = str(sum(Decimal(p["amount"]) for p in refreshed))
                 note.context = context
+                latest_day = dt.date.fromisoformat(refreshed[-1]["date"])
+                window_end = latest_day + dt.timedelta(days=self.settings.window_days)
+                note.window_end = max(note.window_end, window_end)
         session.flush()
         return cancelled
 

@@ -1,21 +1,54 @@
-"""``welcome``: a note after a customer's first purchase — a small "wow" for a newcomer."""
+"""``welcome``: a note after a customer's first purchase — a small "wow" for a newcomer.
+
+Only a customer new to the business is welcomed: one whose ``customer_since`` (when
+known) is at most ``new_within_days`` before the first purchase rapport records. A
+first purchase big enough for a thank-you note gets this one note, which both welcomes
+and thanks (see :func:`welcomes_and_thanks`); the thank-you rule leaves it alone.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator, Mapping
+from decimal import Decimal
 from typing import ClassVar
 
 from sqlalchemy import and_, select
 
-from rapport.config import WelcomeSettings
+from rapport.config import Settings, WelcomeSettings
 from rapport.models.enums import Channel, PurchaseStatus, TaskKind
 from rapport.models.tables import Customer, Purchase
 from rapport.rules.base import DEFAULT_KINDS, Occasion, PlanContext, Rule
 
 
+def is_new_customer(
+    customer_since: dt.date | None, first_purchase_on: dt.date, new_within_days: int
+) -> bool:
+    """Whether a first recorded purchase is the start of the relationship.
+
+    An unknown ``customer_since`` means the first purchase is the first; a customer
+    since long before it (imported history, a shop that kept no orders) is not new.
+    """
+    if customer_since is None:
+        return True
+    return (first_purchase_on - customer_since).days <= new_within_days
+
+
+def welcomes_and_thanks(settings: Settings, amount: Decimal | None, currency: str | None) -> bool:
+    """Whether a new customer's first purchase also earns the thank-you note, which the
+    welcome note then carries (one note, not two on the same day)."""
+    thanks = settings.rules.thank_you_note
+    return (
+        settings.rules.welcome.enabled
+        and thanks.enabled
+        and amount is not None
+        and currency == settings.business.currency
+        and amount >= thanks.min_amount
+    )
+
+
 class Welcome(Rule):
-    """A welcome note ``delay_days`` after the first purchase, once per customer."""
+    """A welcome note ``delay_days`` after a new customer's first purchase, once each."""
 
     name = "welcome"
     settings_model = WelcomeSettings
@@ -23,9 +56,17 @@ class Welcome(Rule):
     kinds: ClassVar[Mapping[Channel, TaskKind]] = {**DEFAULT_KINDS, Channel.MAIL: TaskKind.NOTE}
 
     def occasions(self, ctx: PlanContext) -> Iterator[Occasion]:
-        delay = dt.timedelta(days=self.settings.delay_days)
+        s = self.settings
+        delay = dt.timedelta(days=s.delay_days)
         first = ctx.session.execute(
-            select(Customer.id, Customer.first_purchase_at, Purchase.description)
+            select(
+                Customer.id,
+                Customer.first_purchase_at,
+                Customer.customer_since,
+                Purchase.description,
+                Purchase.amount,
+                Purchase.currency,
+            )
             .outerjoin(
                 Purchase,
                 and_(
@@ -39,21 +80,30 @@ class Welcome(Rule):
                 Customer.first_purchase_at
                 < ctx.day_start(ctx.last_due - delay + dt.timedelta(days=1)),
             )
-            .order_by(Customer.id)
+            .order_by(Customer.id, Purchase.amount.desc())
         )
+        thanks_priority = ctx.settings.rules.thank_you_note.priority
         seen: set[int] = set()
-        for customer_id, first_purchase_at, item in first:
-            if customer_id in seen:
-                continue  # two purchases at the same instant: one welcome
-            seen.add(customer_id)
-            assert first_purchase_at is not None
-            first_day = ctx.local_date(first_purchase_at)
+        for row in first:
+            if row.id in seen:
+                continue  # two purchases at the same instant: one welcome (the larger)
+            seen.add(row.id)
+            assert row.first_purchase_at is not None
+            first_day = ctx.local_date(row.first_purchase_at)
+            if not is_new_customer(row.customer_since, first_day, s.new_within_days):
+                continue
+            thanks = welcomes_and_thanks(ctx.settings, row.amount, row.currency)
             due_on = first_day + delay
             yield Occasion(
-                customer_id=customer_id,
-                occasion_key=f"{self.name}:{customer_id}",
+                customer_id=row.id,
+                occasion_key=f"{self.name}:{row.id}",
                 due_on=due_on,
-                window_end=due_on + dt.timedelta(days=self.settings.window_days),
-                priority=self.settings.priority,
-                context={"first_purchase_on": first_day.isoformat(), "item": item},
+                window_end=due_on + dt.timedelta(days=s.window_days),
+                # The note that also thanks weighs as much as the thank-you it replaces.
+                priority=max(s.priority, thanks_priority) if thanks else s.priority,
+                context={
+                    "first_purchase_on": first_day.isoformat(),
+                    "item": row.description,
+                    "thanks": thanks,
+                },
             )

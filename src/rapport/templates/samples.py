@@ -156,7 +156,9 @@ def sample_occasion(rule: str, kind: str, full: bool) -> dict[str, Any]:
         occasion.update(last_contact=dt.date(2026, 8, 14) if full else None, every_days=90)
     elif rule == "welcome":
         occasion.update(
-            first_purchase_on=dt.date(2026, 11, 20), item="Espresso machine" if full else None
+            first_purchase_on=dt.date(2026, 11, 20),
+            item="Espresso machine" if full else None,
+            thanks=full,
         )
     elif rule.startswith("aftercare"):
         occasion.update(item="Espresso machine" if full else None, bought_on=dt.date(2026, 11, 9))
