@@ -261,6 +261,9 @@ class CustomTrigger(_Section):
     event: Literal["purchase", "interaction"] | None = None
     inactive_days: Annotated[int, Field(ge=1, le=3650)] | None = None
     offset_days: Annotated[int, Field(ge=-365, le=3650)] = 0
+    #: Date fields: where 29 February falls in common years (default: the built-in
+    #: rule's policy for that date, birthday_card's or anniversary's).
+    feb29: Literal["feb28", "mar1"] | None = None
     category: str | None = None  # purchase events
     min_amount: Amount | None = None  # purchase events, business currency
     interaction_kind: str | None = None  # interaction events

@@ -13,17 +13,16 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 from abc import ABC, abstractmethod
-from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, ClassVar
 
-from sqlalchemy import ColumnElement, String, case, cast, literal, select, tuple_, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.orm import Session
 
 from rapport.config import RuleSettings, Settings
-from rapport.dates import Feb29Policy, WorkingDays, latest_yearly_on_or_before
+from rapport.dates import WorkingDays
 from rapport.models.enums import OPEN_TASK_STATUSES, Channel, TaskKind, TaskStatus
 from rapport.models.tables import Customer, OutreachTask
 
@@ -78,36 +77,6 @@ class AlreadyPlanned:
 def planned(key: ColumnElement[str]) -> ColumnElement[bool]:
     """SQL: a task with this occasion key exists (a column for the rule's query)."""
     return select(OutreachTask.id).where(OutreachTask.occasion_key == key).exists()
-
-
-def key_sql(*parts: Any) -> ColumnElement[str]:
-    """An occasion key built in SQL from text and columns, like the f-string the rule
-    uses in Python (integers print the same way in both)."""
-    pieces: list[ColumnElement[str]] = [
-        literal(part) if isinstance(part, str) else cast(part, String) for part in parts
-    ]
-    key = pieces[0]
-    for piece in pieces[1:]:
-        key = key + piece
-    return key
-
-
-def yearly_year(
-    month: Any,
-    day: Any,
-    pairs: Iterable[tuple[int, int]],
-    latest: dt.date,
-    feb29: Feb29Policy,
-) -> Any:
-    """SQL: the year of a yearly (month, day)'s last occurrence on or before ``latest``,
-    for the ``pairs`` a rule selects. The years come from the rule's own date logic in
-    Python (so 29 February follows the same policy), as a CASE over the pairs."""
-    by_year: dict[int, list[tuple[int, int]]] = defaultdict(list)
-    for pair in pairs:
-        by_year[latest_yearly_on_or_before(*pair, latest, feb29).year].append(pair)
-    if len(by_year) == 1:
-        return literal(next(iter(by_year)))
-    return case(*[(tuple_(month, day).in_(sorted(pairs)), year) for year, pairs in by_year.items()])
 
 
 @dataclass(frozen=True)

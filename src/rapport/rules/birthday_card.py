@@ -2,23 +2,15 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import select
 
 from rapport.config import BirthdayCardSettings
-from rapport.dates import MILESTONE_AGES, latest_yearly_on_or_before, month_days_between
+from rapport.dates import MILESTONE_AGES
 from rapport.models.tables import Customer
-from rapport.rules.base import (
-    AlreadyPlanned,
-    Occasion,
-    PlanContext,
-    Rule,
-    key_sql,
-    planned,
-    yearly_year,
-)
+from rapport.rules.base import AlreadyPlanned, Occasion, PlanContext, Rule, planned
+from rapport.rules.triggers import YearlyDate, occasion_key, occasion_key_sql
 
 
 class BirthdayCard(Rule):
@@ -36,27 +28,22 @@ class BirthdayCard(Rule):
     settings: BirthdayCardSettings
 
     def occasions(self, ctx: PlanContext) -> Iterator[Occasion | AlreadyPlanned]:
-        lead = dt.timedelta(days=self.settings.lead_days)
-        first_birthday, last_birthday = ctx.first_due + lead, ctx.last_due + lead
-        feb29 = self.settings.feb29
-        pairs = month_days_between(first_birthday, last_birthday, feb29)
-        # The latest year only: an outage never brings back last year's birthday.
-        year = yearly_year(Customer.birth_month, Customer.birth_day, pairs, last_birthday, feb29)
+        s = self.settings
+        birthday = YearlyDate(offset_days=-s.lead_days, feb29=s.feb29)
+        month, day = Customer.birth_month, Customer.birth_day
+        year = birthday.year_sql(month, day, ctx)
         stmt = select(
             Customer.id,
-            Customer.birth_month,
-            Customer.birth_day,
+            month,
+            day,
             Customer.birth_year,
-            planned(key_sql(f"{self.name}:", Customer.id, ":", year)),
-        ).where(Customer.birth_month.is_not(None), Customer.birth_day.is_not(None))
-        if len(pairs) < 366:
-            birthday = tuple_(Customer.birth_month, Customer.birth_day)
-            stmt = stmt.where(birthday.in_(sorted(pairs)))
-        for customer_id, month, day, born, done in ctx.session.execute(stmt):
-            assert month is not None
-            assert day is not None
-            birthday_on = latest_yearly_on_or_before(month, day, last_birthday, feb29)
-            if birthday_on < first_birthday:
+            planned(occasion_key_sql(self.name, Customer.id, year)),
+        ).where(month.is_not(None), day.is_not(None), birthday.where(month, day, ctx))
+        for customer_id, birth_month, birth_day, born, done in ctx.session.execute(stmt):
+            assert birth_month is not None
+            assert birth_day is not None
+            birthday_on = birthday.occurs(birth_month, birth_day, ctx)
+            if birthday_on is None:
                 continue
             age = birthday_on.year - born if born is not None else None
             if age is not None and age <= 0:
@@ -67,9 +54,9 @@ class BirthdayCard(Rule):
             milestone = age in MILESTONE_AGES
             yield Occasion(
                 customer_id=customer_id,
-                occasion_key=f"{self.name}:{customer_id}:{birthday_on.year}",
-                due_on=birthday_on - lead,
+                occasion_key=occasion_key(self.name, customer_id, birthday_on.year),
+                due_on=birthday.due_on(birthday_on),
                 window_end=birthday_on,
-                priority=self.settings.milestone_priority if milestone else self.settings.priority,
+                priority=s.milestone_priority if milestone else s.priority,
                 context={"birthday": birthday_on.isoformat(), "age": age, "milestone": milestone},
             )

@@ -13,11 +13,10 @@ from collections.abc import Collection, Iterator, Mapping
 from typing import Any, ClassVar
 
 from dateutil.rrule import rrulestr
-from sqlalchemy import ColumnElement, and_, func, or_, select, true, tuple_
+from sqlalchemy import ColumnElement, and_, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from rapport.config import CustomCondition, CustomRuleSpec
-from rapport.dates import latest_yearly_on_or_before, month_days_between
 from rapport.models.enums import Channel, PurchaseStatus, TaskKind
 from rapport.models.tables import (
     Customer,
@@ -26,8 +25,17 @@ from rapport.models.tables import (
     Interest,
     Purchase,
 )
-from rapport.rules.base import DEFAULT_KINDS, Occasion, PlanContext, Rule, cancel_superseded
+from rapport.rules.base import (
+    DEFAULT_KINDS,
+    AlreadyPlanned,
+    Occasion,
+    PlanContext,
+    Rule,
+    cancel_superseded,
+    planned,
+)
 from rapport.rules.segments import top_segment
+from rapport.rules.triggers import YearlyDate, occasion_key, occasion_key_sql
 
 
 def condition_sql(condition: CustomCondition, ctx: PlanContext) -> ColumnElement[bool]:
@@ -80,7 +88,7 @@ class DeclarativeRule(Rule):
 
     spec: ClassVar[CustomRuleSpec]
 
-    def occasions(self, ctx: PlanContext) -> Iterator[Occasion]:
+    def occasions(self, ctx: PlanContext) -> Iterator[Occasion | AlreadyPlanned]:
         trigger = self.spec.trigger
         if trigger.date_field is not None:
             yield from self._date_field(ctx)
@@ -103,7 +111,7 @@ class DeclarativeRule(Rule):
         template = action.template or self.name
         return Occasion(
             customer_id=customer_id,
-            occasion_key=f"{self.name}:{customer_id}:{key}",
+            occasion_key=occasion_key(self.name, customer_id, key),
             due_on=due_on,
             window_end=due_on + dt.timedelta(days=action.window_days),
             priority=action.priority,
@@ -111,32 +119,38 @@ class DeclarativeRule(Rule):
             anchor_at=anchor_at,
         )
 
-    def _date_field(self, ctx: PlanContext) -> Iterator[Occasion]:
-        offset = dt.timedelta(days=self.spec.trigger.offset_days)
-        first, last = ctx.first_due - offset, ctx.last_due - offset
-        pairs = sorted(month_days_between(first, last))
+    def _date_field(self, ctx: PlanContext) -> Iterator[Occasion | AlreadyPlanned]:
+        trigger = self.spec.trigger
+        rules = ctx.settings.rules
         month: Any
         day: Any
         year: Any
-        if self.spec.trigger.date_field == "birthday":
+        if trigger.date_field == "birthday":
             month, day, year = Customer.birth_month, Customer.birth_day, Customer.birth_year
+            feb29 = trigger.feb29 or rules.birthday_card.feb29
         else:
             month = func.extract("month", Customer.customer_since)
             day = func.extract("day", Customer.customer_since)
             year = func.extract("year", Customer.customer_since)
-        stmt = select(Customer.id, month, day, year).where(
-            month.is_not(None), condition_sql(self.spec.condition, ctx)
+            feb29 = trigger.feb29 or rules.anniversary.feb29
+        yearly = YearlyDate(offset_days=trigger.offset_days, feb29=feb29)
+        key = occasion_key_sql(self.name, Customer.id, yearly.year_sql(month, day, ctx))
+        stmt = select(Customer.id, month, day, year, planned(key)).where(
+            month.is_not(None),
+            yearly.where(month, day, ctx),
+            condition_sql(self.spec.condition, ctx),
         )
-        if len(pairs) < 366:
-            stmt = stmt.where(tuple_(month, day).in_(pairs))
-        for customer_id, m, d, y in ctx.session.execute(stmt):
-            occurs = latest_yearly_on_or_before(int(m), int(d), last)
-            if occurs < first or (y is not None and occurs.year <= int(y)):
+        for customer_id, m, d, y, done in ctx.session.execute(stmt):
+            occurs = yearly.occurs(int(m), int(d), ctx)
+            if occurs is None or (y is not None and occurs.year <= int(y)):
+                continue
+            if done:
+                yield AlreadyPlanned(customer_id)
                 continue
             yield self._occasion(
                 customer_id,
                 str(occurs.year),
-                occurs + offset,
+                yearly.due_on(occurs),
                 {"date_on": occurs.isoformat(), "years": occurs.year - int(y) if y else None},
             )
 

@@ -3,17 +3,16 @@ birthday. Off by default; call sheets show upcoming family birthdays either way.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import select
 
 from rapport.config import FamilyBirthdaySettings
-from rapport.dates import latest_yearly_on_or_before, month_days_between
 from rapport.models.enums import Relation
 from rapport.models.tables import Customer, FamilyMember
-from rapport.rules.base import Occasion, PlanContext, Rule
+from rapport.rules.base import AlreadyPlanned, Occasion, PlanContext, Rule, planned
 from rapport.rules.segments import top_segment
+from rapport.rules.triggers import YearlyDate, occasion_key, occasion_key_sql
 
 
 class FamilyBirthday(Rule):
@@ -24,18 +23,19 @@ class FamilyBirthday(Rule):
     settings_model = FamilyBirthdaySettings
     settings: FamilyBirthdaySettings
 
-    def occasions(self, ctx: PlanContext) -> Iterator[Occasion]:
+    def occasions(self, ctx: PlanContext) -> Iterator[Occasion | AlreadyPlanned]:
         s = self.settings
-        lead = dt.timedelta(days=s.lead_days)
-        first, last = ctx.first_due + lead, ctx.last_due + lead
-        pairs = sorted(month_days_between(first, last, s.feb29))
+        birthday = YearlyDate(offset_days=-s.lead_days, feb29=s.feb29)
+        month, day_of = FamilyMember.birth_month, FamilyMember.birth_day
+        key = occasion_key_sql(self.name, FamilyMember.id, birthday.year_sql(month, day_of, ctx))
         segment = ctx.settings.rules.check_in_call
         stmt = (
-            select(FamilyMember)
+            select(FamilyMember, planned(key))
             .join(Customer, Customer.id == FamilyMember.customer_id)
             .where(
-                FamilyMember.birth_month.is_not(None),
-                FamilyMember.birth_day.is_not(None),
+                month.is_not(None),
+                day_of.is_not(None),
+                birthday.where(month, day_of, ctx),
                 top_segment(
                     ctx.session,
                     segment.top_share,
@@ -44,19 +44,20 @@ class FamilyBirthday(Rule):
                 ),
             )
         )
-        if len(pairs) < 366:
-            stmt = stmt.where(tuple_(FamilyMember.birth_month, FamilyMember.birth_day).in_(pairs))
-        for member in ctx.session.scalars(stmt):
+        for member, done in ctx.session.execute(stmt):
             assert member.birth_month is not None
             assert member.birth_day is not None
-            day = latest_yearly_on_or_before(member.birth_month, member.birth_day, last, s.feb29)
-            turns = day.year - member.birth_year if member.birth_year else None
-            if day < first or (turns is not None and turns <= 0):
+            day = birthday.occurs(member.birth_month, member.birth_day, ctx)
+            turns = day.year - member.birth_year if day and member.birth_year else None
+            if day is None or (turns is not None and turns <= 0):
+                continue
+            if done:
+                yield AlreadyPlanned(member.customer_id)
                 continue
             yield Occasion(
                 customer_id=member.customer_id,
-                occasion_key=f"{self.name}:{member.id}:{day.year}",
-                due_on=day - lead,
+                occasion_key=occasion_key(self.name, member.id, day.year),
+                due_on=birthday.due_on(day),
                 window_end=day,
                 priority=s.priority,
                 context={

@@ -1,0 +1,124 @@
+"""The shared triggers: one occasion key for Python and SQL, one 29 February policy for
+built-in and custom yearly rules, and planned occasions recognised by the query itself."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sqlalchemy import Engine, literal, select
+
+from rapport import Rapport, parse_settings
+from rapport import planner as planner_module
+from rapport.rules.triggers import occasion_key, occasion_key_sql
+from tests.conftest import FixedClock, only_rules
+
+D = dt.date
+
+parts = st.lists(
+    st.one_of(
+        st.integers(min_value=0, max_value=2**62),
+        st.text(alphabet="abcdefghijklmnopqrstuvwxyz_-0123456789", min_size=1, max_size=12),
+    ),
+    min_size=1,
+    max_size=4,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(parts=parts)
+def test_the_sql_key_is_the_python_key(engine: Engine, parts: list[str | int]) -> None:
+    """Columns (here: bound literals of each part's own type) print as Python prints them."""
+    expected = occasion_key("some_rule", *parts)
+    as_columns = [literal(part) for part in parts]
+    with engine.connect() as connection:
+        assert connection.scalar(select(occasion_key_sql("some_rule", *as_columns))) == expected
+        assert connection.scalar(select(occasion_key_sql("some_rule", *parts))) == expected
+
+
+def crm_with(engine: Engine, clock: FixedClock, **extra: Any) -> Rapport:
+    return Rapport(engine, settings=parse_settings({"rules": only_rules(), **extra}), clock=clock)
+
+
+def person(crm: Rapport, external_id: str, **fields: Any) -> None:
+    crm.upsert_customer(
+        {
+            "external_id": external_id,
+            "first_name": external_id,
+            "email": f"{external_id.lower()}@example.com",
+            "consent_email": "granted",
+            **fields,
+        }
+    )
+
+
+def on(clock: FixedClock, day: dt.date) -> dt.date:
+    clock.now = dt.datetime.combine(day, dt.time(7), tzinfo=dt.UTC)
+    return day
+
+
+LEAP_DAY_GREETING = {
+    "name": "leap_day_greeting",
+    "trigger": {"date_field": "birthday"},
+    "action": {"channels": ["email"], "window_days": 0},
+}
+
+
+@pytest.mark.parametrize(
+    ("policy", "rule_policy", "expected"),
+    [
+        ({}, {}, D(2027, 2, 28)),
+        ({"birthday_card": {"enabled": False, "feb29": "mar1"}}, {}, D(2027, 3, 1)),
+        ({}, {"feb29": "mar1"}, D(2027, 3, 1)),
+    ],
+)
+def test_a_custom_date_rule_follows_the_feb29_policy(
+    rapport: Rapport,
+    engine: Engine,
+    clock: FixedClock,
+    policy: dict[str, Any],
+    rule_policy: dict[str, Any],
+    expected: dt.date,
+) -> None:
+    """Custom rules used to put 29 February on 28 February whatever the setting said."""
+    rule = {**LEAP_DAY_GREETING, "trigger": {"date_field": "birthday", **rule_policy}}
+    crm = crm_with(engine, clock, custom_rules=[rule], rules={**only_rules(), **policy})
+    person(crm, "LEAP", birthday="--02-29")
+    for day in range(20, 32):
+        when = D(2027, 2, day) if day <= 28 else D(2027, 3, day - 28)
+        crm.plan(on(clock, when), horizon_days=0)
+    [task] = crm.find_tasks(rule="leap_day_greeting")
+    assert task.due_on == expected
+
+
+def test_a_rerun_recognises_custom_and_family_occasions_in_sql(
+    rapport: Rapport, engine: Engine, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Yearly custom rules and family birthdays mark their planned occasions in the query,
+    like the built-in birthdays: a second run looks up no key at all."""
+    crm = crm_with(
+        engine,
+        clock,
+        custom_rules=[{**LEAP_DAY_GREETING, "name": "birthday_mail"}],
+        rules={**only_rules(), "family_birthday": {"enabled": True}},
+    )
+    person(crm, "VIP", birthday="--12-03", tags=["vip"], address_line1="Kuja 1", city="Oulu")
+    crm.add_family_member("VIP", {"name": "Eeva", "relation": "child", "birthday": "--12-05"})
+    first = crm.plan(on(clock, D(2026, 12, 1)), horizon_days=7)
+    looked_up: list[str] = []
+    lookup = planner_module._existing_keys
+
+    def counting(session: Any, keys: Any) -> set[str]:
+        keys = list(keys)
+        looked_up.extend(keys)
+        return lookup(session, keys)
+
+    monkeypatch.setattr(planner_module, "_existing_keys", counting)
+    second = crm.plan(on(clock, D(2026, 12, 1)), horizon_days=7)
+    assert looked_up == []
+    for rule in ("birthday_mail", "family_birthday"):
+        assert first.rules[rule].created == 1, rule
+        assert (second.rules[rule].created, second.rules[rule].already_planned) == (0, 1), rule
