@@ -32,6 +32,7 @@ from babel.dates import format_date, format_skeleton
 from babel.lists import format_list
 from babel.numbers import format_currency, format_decimal
 from jinja2.exceptions import SecurityError
+from jinja2.runtime import new_context
 from jinja2.sandbox import SandboxedEnvironment
 
 from rapport._errors import TemplateError
@@ -406,8 +407,9 @@ class Renderer:
         """A Jinja context over the template's globals, the variables and ``locale``.
 
         Built as ``Template.render`` builds it, but with the globals flattened once per
-        template: Jinja copies its globals (a ``ChainMap``) into every new context
-        otherwise, which costs more than the smaller templates take to run.
+        template: Jinja copies its globals (a ``ChainMap``) into every new context and
+        lists their names again otherwise, which costs more than the smaller templates
+        take to run.
         """
         name = template.name or ""
         flat = self._globals.get(name)
@@ -416,7 +418,7 @@ class Renderer:
         parent = {**flat, **variables, "locale": locale}
         if extra:
             parent.update(extra)
-        return template.new_context(parent, shared=True)
+        return new_context(self.env, template.name, template.blocks, parent, True, flat)
 
     def _blocks(
         self,
@@ -498,11 +500,14 @@ def _join(render_block: Callable[[Any], Iterable[str]], context: Any) -> str:
     return "".join(render_block(context))
 
 
+_GAPS = re.compile(r"\n{3,}")
+
+
 def _tidy(text: str) -> str:
     """Trim each line's end and keep at most one blank line between paragraphs, so a
     template's ``{% if %}`` lines never leave gaps in a customer's message."""
     lines = [line.rstrip() for line in text.strip().splitlines()]
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines))
+    return _GAPS.sub("\n\n", "\n".join(lines))
 
 
 def _one_line(text: str) -> str:
