@@ -1,5 +1,5 @@
 """Outreach lists in four formats: CSV (safe in spreadsheets), JSON, a printable HTML call
-sheet, and an ICS calendar of calls with stable UIDs."""
+sheet, and an ICS calendar of calls with stable UIDs; and reading never writes."""
 
 from __future__ import annotations
 
@@ -7,14 +7,18 @@ import csv
 import datetime as dt
 import io
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import icalendar
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 
-from rapport import Rapport, parse_settings
+from rapport import DatabaseError, Rapport, TaskStatus, metadata, parse_settings
 from rapport.exports import CSV_COLUMNS
 from rapport.exports.csv_list import safe_cell
 from tests.conftest import FixedClock, only_rules
@@ -219,3 +223,88 @@ def test_an_empty_list_is_still_valid_in_every_format(shop: Rapport) -> None:
     out = io.StringIO()
     shop.write_outreach(out, "html", day)
     assert "Nothing is due" in out.getvalue()
+
+
+# ---------------------------------------------------------------------- reading never writes
+
+
+def database_dump(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every rapport table, sorted: equal dumps mean nothing changed."""
+    with engine.connect() as connection:
+        return {
+            table.name: sorted((tuple(row) for row in connection.execute(select(table))), key=repr)
+            for table in metadata.sorted_tables
+        }
+
+
+def read_everything(crm: Rapport) -> None:
+    """Every way to read words: lists (open, done, all), the four exports, previews."""
+    every_status = list(TaskStatus)
+    for as_of in (AS_OF, AS_OF + dt.timedelta(days=30)):
+        crm.outreach(as_of)
+        crm.outreach(as_of, statuses=every_status)
+        for format in ("csv", "json", "html", "ics"):
+            crm.write_outreach(io.StringIO(), format, as_of, statuses=every_status)
+    tasks = crm.find_tasks()
+    crm.previews(tasks)
+    crm.preview(tasks[0])
+
+
+def with_a_done_task(crm: Rapport) -> None:
+    """One task done (its words recorded), so lists show recorded and fresh words."""
+    first = crm.outreach(AS_OF)[0]
+    crm.complete_task(first.task_id, outcome="sent")
+
+
+def test_listing_previewing_and_exporting_change_nothing_in_the_database(
+    shop: Rapport, engine: Engine
+) -> None:
+    with_a_done_task(shop)
+    before = database_dump(engine)
+    assert before["rapport_outreach_task"]
+    read_everything(shop)
+    assert database_dump(engine) == before
+
+
+@contextmanager
+def read_only_session(engine: Engine) -> Iterator[Session]:
+    """A session whose database refuses every write (SQLite ``query_only``, PostgreSQL
+    ``READ ONLY`` transaction)."""
+    sqlite = engine.dialect.name == "sqlite"
+    with engine.connect() as connection:
+        if sqlite:
+            connection.exec_driver_sql("PRAGMA query_only = ON")
+            connection.commit()
+        connection.begin()
+        if not sqlite:
+            connection.exec_driver_sql("SET TRANSACTION READ ONLY")
+        try:
+            with Session(bind=connection) as session:
+                yield session
+        finally:
+            connection.rollback()
+            if sqlite:  # the pooled connection is used again by other tests
+                connection.exec_driver_sql("PRAGMA query_only = OFF")
+                connection.commit()
+
+
+def test_listing_previewing_and_exporting_run_in_a_read_only_transaction(
+    shop: Rapport, engine: Engine, clock: FixedClock
+) -> None:
+    with_a_done_task(shop)
+    with read_only_session(engine) as session:
+        reader = Rapport(session, settings=shop.settings, clock=clock)
+        read_everything(reader)
+        rows = reader.outreach(AS_OF, statuses=list(TaskStatus))
+    assert any(row.status is TaskStatus.DONE for row in rows)
+    assert all(row.message for row in rows)
+
+
+def test_the_read_only_session_really_refuses_writes(
+    shop: Rapport, engine: Engine, clock: FixedClock
+) -> None:
+    """The check above proves something: a write in such a session fails."""
+    with read_only_session(engine) as session:
+        writer = Rapport(session, settings=shop.settings, clock=clock)
+        with pytest.raises(DatabaseError):
+            writer.complete_task(shop.outreach(AS_OF)[0].task_id)

@@ -23,7 +23,7 @@ from rapport.database import create_engine, include_object, migrate
 from rapport.dates import PartialDate
 from rapport.exports import OutreachRow
 from rapport.importing import ImportKind, ImportResult, RowProblem
-from rapport.messages import MessagePreview, RenderOutcome
+from rapport.messages import MessagePreview
 from rapport.metrics import OutreachReport, RuleMetrics
 from rapport.models import metadata
 from rapport.models.enums import (
@@ -121,7 +121,6 @@ __all__ = [
     "Rapport",
     "RapportError",
     "Relation",
-    "RenderOutcome",
     "RowProblem",
     "Rule",
     "RuleMetrics",

@@ -29,7 +29,6 @@ from rapport._errors import (
     FieldProblem,
     ImportRejected,
     InvalidInputError,
-    NotFoundError,
     RapportError,
     SchemaError,
     field_problems,
@@ -41,13 +40,7 @@ from rapport.exports.csv_list import write_csv
 from rapport.exports.ics_calendar import ics_bytes
 from rapport.exports.json_list import write_json
 from rapport.importing import ImportKind, ImportResult, RowProblem, import_file
-from rapport.messages import (
-    MessagePreview,
-    RenderOutcome,
-    message_contexts,
-    render_task,
-    render_tasks,
-)
+from rapport.messages import MessagePreview, render_tasks, words_of
 from rapport.metrics import OutreachReport, outreach_report
 from rapport.models.enums import (
     OPEN_TASK_STATUSES,
@@ -83,12 +76,11 @@ from rapport.models.schemas import (
     SurveyIn,
     TaskOut,
 )
-from rapport.models.tables import OutreachTask
 from rapport.models.values import CurrencyCode, Timestamp
 from rapport.planner import Planner, PlanReport, Shard
 from rapport.privacy import erase_customer, export_customer
 from rapport.rules import Rule
-from rapport.store import CustomerOrder, Store, WriteSummary
+from rapport.store import CustomerOrder, Store, TaskWords, WriteSummary
 from rapport.templates.render import Renderer
 
 _M = TypeVar("_M", bound=pydantic.BaseModel)
@@ -581,6 +573,9 @@ class Rapport:
     ) -> PlanReport:
         """Run the rules: create the tasks due by ``as_of + horizon_days``.
 
+        Planning stores occasions, not words: messages are rendered when a task is
+        previewed or listed, and recorded when it is done.
+
         ``as_of`` defaults to today in the business timezone. Safe to repeat: an occasion
         already planned is counted, never planned twice. ``dry_run`` writes nothing and
         lists the tasks it would create in ``report.tasks``. ``shard`` (``"2/4"``) plans
@@ -597,43 +592,26 @@ class Rapport:
                 dry_run=dry_run,
                 shard=part,
             )
-            if dry_run or not self.settings.planner.render_messages:
-                return report
-            outcome = render_tasks(
-                store.session, self.renderer, self.settings, now=self.now(), today=day, shard=part
-            )
-            return report.model_copy(
-                update={"rendered": outcome.rendered, "render_errors": list(outcome.errors)}
-            )
-
-    def render_messages(
-        self, task_ids: Iterable[int] | None = None, *, again: bool = False
-    ) -> RenderOutcome:
-        """Write the messages and call scripts of open tasks (those not written yet, or
-        all of them with ``again=True``, after a template or a profile changed)."""
-        with self._store() as store:
-            return render_tasks(
-                store.session,
-                self.renderer,
-                self.settings,
-                now=self.now(),
-                today=self.today(),
-                task_ids=None if task_ids is None else set(task_ids),
-                only_unrendered=not again,
-            )
+            return report
 
     def preview(self, task: TaskOut | int) -> MessagePreview:
         """Render one task as it would be written now, without storing anything."""
-        task_id = task if isinstance(task, int) else task.id
+        [preview] = self.previews([task])
+        return preview
+
+    def previews(self, tasks: Iterable[TaskOut | int]) -> list[MessagePreview]:
+        """Render these tasks as they would be written now, in the order given, without
+        storing anything; each customer's facts are read once for all their tasks.
+
+        Raises :class:`NotFoundError` for an unknown task and :class:`TemplateError`
+        (naming the template and the task) when a template fails.
+        """
+        task_ids = [task if isinstance(task, int) else task.id for task in tasks]
         with self._store() as store:
-            row = store.session.get(OutreachTask, task_id)
-            if row is None:
-                raise NotFoundError(f"no outreach task with id {task_id}")
-            variables = message_contexts(store.session, [row], self.settings, self.today())
-            context = variables[task_id]
-            language = None if row.channel is None else context["customer"]["language"]
-            result = render_task(self.renderer, row, context, language)
-            return MessagePreview.from_rendered(result)
+            rendered = render_tasks(
+                store.session, self.renderer, self.settings, task_ids, today=self.today()
+            )
+            return [MessagePreview.from_rendered(result) for result in rendered]
 
     def get_task(self, task_id: int) -> TaskOut:
         """One task, with what became of it."""
@@ -666,15 +644,24 @@ class Rapport:
         at: dt.datetime | None = None,
         staff: str | None = None,
     ) -> TaskOut:
-        """Mark a task done and record the contact as an interaction.
+        """Mark a task done, keep the words the customer got, and record the contact as an
+        interaction.
 
-        The interaction moves the customer's last contact, so a check-in cycle starts over.
+        The words (message or call script, and talking points) are rendered now, from the
+        templates and data as they are, before anything changes: they are what the
+        customer got, and the task keeps them as history. A template that fails raises
+        :class:`TemplateError` and the task stays open: fix the template, then mark it
+        done again. The interaction moves the customer's last contact, so a check-in
+        cycle starts over.
         """
         when = self._timestamp(at, "at")
         with self._store() as store:
+            words = self._words_if_open(store, task_id)
             task, external_id = store.change_task(
                 task_id, TaskStatus.DONE, now=when, outcome=outcome
             )
+            if words is not None:
+                store.record_task_words(task_id, words, at=self.now())
             store.record_interactions(
                 [
                     InteractionIn(
@@ -764,7 +751,12 @@ class Rapport:
         statuses: Iterable[TaskStatus | str] = OPEN_TASK_STATUSES,
     ) -> list[OutreachRow]:
         """The outreach list: tasks due on or before ``as_of`` (default today), late ones
-        included, by owner and due day."""
+        included, by owner and due day.
+
+        Each task's words are rendered now for ``as_of`` (a done task shows the words it
+        was done with); nothing is written. A template that fails raises
+        :class:`TemplateError` naming the template and the task.
+        """
         with self._store() as store:
             return list(self._outreach_rows(store, as_of, kinds, owner, rules, statuses))
 
@@ -780,7 +772,8 @@ class Rapport:
         statuses: Iterable[TaskStatus | str] = OPEN_TASK_STATUSES,
     ) -> int:
         """Stream the outreach list to ``out`` as ``csv``, ``json``, ``html`` or ``ics``;
-        returns the number of tasks written."""
+        returns the number of tasks written. Rendered as :meth:`outreach`; the database
+        is only read."""
         day = as_of if as_of is not None else self.today()
         with self._store() as store:
             rows = self._outreach_rows(store, day, kinds, owner, rules, statuses)
@@ -813,7 +806,6 @@ class Rapport:
             store.session,
             settings=self.settings,
             renderer=self.renderer,
-            now=self.now(),
             due_by=as_of if as_of is not None else self.today(),
             kinds=[TaskKind(k) for k in kinds],
             owner=owner,
@@ -851,6 +843,16 @@ class Rapport:
         """Let the rules cancel tasks these customers' new facts made moot."""
         ids = store.customer_ids(external_ids)
         self.planner.reconcile(store.session, self.now(), set(ids.values()))
+
+    def _words_if_open(self, store: Store, task_id: int) -> TaskWords | None:
+        """The words of an open task as it is about to be done (to keep as history), or
+        None when the task is closed already (changing it will fail)."""
+        if store.get_task(task_id).status not in OPEN_TASK_STATUSES:
+            return None
+        [rendered] = render_tasks(
+            store.session, self.renderer, self.settings, [task_id], today=self.today()
+        )
+        return words_of(rendered)
 
     def _timestamp(self, value: dt.datetime | None, field: str) -> dt.datetime:
         if value is None:

@@ -278,8 +278,6 @@ def plan(
         out.print_json(report.model_dump_json())
     else:
         _print_plan(report)
-    for problem in report.render_errors:
-        err.print(f"warning: message not written: {problem}", markup=False)
 
 
 def _columns(rows: list[tuple[str, ...]]) -> list[str]:
@@ -313,8 +311,7 @@ def _print_plan(report: PlanReport) -> None:
     for line in _columns([header, *rows]):
         out.print(line, markup=False)
     out.print(
-        f"expired {report.expired}, cancelled {report.cancelled}, messages written "
-        f"{report.rendered}, {report.duration_seconds:.2f} s",
+        f"expired {report.expired}, cancelled {report.cancelled}, {report.duration_seconds:.2f} s",
         markup=False,
     )
     if report.dry_run:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import tomllib
+import warnings
 from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
@@ -60,9 +61,23 @@ class PlannerSettings(_Section):
     horizon_days: Annotated[int, Field(ge=0, le=366)] = 7
     catch_up_days: Annotated[int, Field(ge=0, le=3660)] = 30
     send_hour: Annotated[int, Field(ge=0, le=23)] = 9
+    #: Deprecated, no effect: planning stores no words any more (messages are rendered
+    #: when they are listed, previewed or exported, and recorded when a task is done).
+    #: Still accepted so existing rapport.toml files load; setting it warns.
     render_messages: bool = True
     # Nurturing rules that create nothing for a customer while a complaint is open.
     suppress_during_open_case: list[str] = ["check_in_call", "rhythm_break", "surprise"]
+
+    @model_validator(mode="after")
+    def _render_messages_is_deprecated(self) -> PlannerSettings:
+        if "render_messages" in self.model_fields_set:
+            warnings.warn(
+                "planner.render_messages has no effect: messages are rendered when a task "
+                "is listed, previewed or exported; remove it from rapport.toml",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+        return self
 
 
 class OutreachSettings(_Section):

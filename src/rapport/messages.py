@@ -1,30 +1,34 @@
 """Messages and call sheets for outreach tasks: the data a template sees, and rendering.
 
-The template context is built in bulk for a batch of tasks (one query per kind of fact,
-never one per task) and holds plain values only — strings, numbers, dates, lists and
-dicts — so a template can never reach a database object. docs/templates.md lists every
-variable.
+Words are rendered when they are needed — a preview, an outreach list, an export — from
+the templates and the data as they are at that moment; planning stores none. Only a task
+marked done keeps its words, as the record of what the customer got. Rendering reads and
+never writes.
+
+The template context is built in bulk (one query per kind of fact, never one per task)
+and holds plain values only — strings, numbers, dates, lists and dicts — so a template
+can never reach a database object. docs/templates.md lists every variable.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
-from collections import defaultdict
-from collections.abc import Collection, Mapping, Sequence
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import BigInteger, Dialect, select, type_coerce
 from sqlalchemy.orm import Session
 
-from rapport._errors import TemplateError
+from rapport._errors import NotFoundError, TemplateError
 from rapport.config import Settings
 from rapport.dates import LocalDays, age_on, yearly_date
+from rapport.models._columns import Money, RawTimestamp
 from rapport.models.enums import (
-    OPEN_TASK_STATUSES,
     CaseStatus,
     PromiseStatus,
     PurchaseStatus,
@@ -41,7 +45,7 @@ from rapport.models.tables import (
     Purchase,
 )
 from rapport.rhythm import Visit, rhythm_of
-from rapport.store import chunked
+from rapport.store import TaskWords, chunked
 from rapport.templates.render import CallScript, RenderedMessage, Renderer
 
 #: Family birthdays this close are "upcoming" on call sheets and in messages.
@@ -120,18 +124,31 @@ def message_contexts(
 ) -> dict[int, dict[str, Any]]:
     """The template variables of each task, keyed by task id, loaded in bulk."""
     customer_ids = sorted({task.customer_id for task in tasks})
-    facts = _CustomerFacts.load(session, customer_ids, settings, today)
-    business = {"name": settings.business.name, "signature": settings.business.signature}
-    contexts = {}
-    for task in tasks:
-        contexts[task.id] = {
-            "customer": facts.customers[task.customer_id],
-            "occasion": occasion_variables(task),
-            "business": business,
-            "staff": task.assigned_to,
-            "today": today,
-        }
-    return contexts
+    days = LocalDays(zoneinfo.ZoneInfo(settings.business.timezone))
+    customers = customer_facts(session, customer_ids, settings, today, days)
+    business = business_variables(settings)
+    return {
+        task.id: task_variables(task, customers[task.customer_id], business, today)
+        for task in tasks
+    }
+
+
+def business_variables(settings: Settings) -> dict[str, Any]:
+    """The ``business`` part of the context (the same for every task)."""
+    return {"name": settings.business.name, "signature": settings.business.signature}
+
+
+def task_variables(
+    task: TaskFacts, customer: dict[str, Any], business: dict[str, Any], today: dt.date
+) -> dict[str, Any]:
+    """One task's template variables, around its customer's (shared, read-only) facts."""
+    return {
+        "customer": customer,
+        "occasion": occasion_variables(task),
+        "business": business,
+        "staff": task.assigned_to,
+        "today": today,
+    }
 
 
 def occasion_variables(task: TaskFacts) -> dict[str, Any]:
@@ -166,205 +183,215 @@ def occasion_variables(task: TaskFacts) -> dict[str, Any]:
     return occasion
 
 
-class _CustomerFacts:
-    """The customer part of the context for many customers, one query per fact."""
+def customer_facts(
+    session: Session, ids: Sequence[int], settings: Settings, today: dt.date, days: LocalDays
+) -> dict[int, dict[str, Any]]:
+    """The ``customer`` part of the context for many customers, one query per fact.
 
-    def __init__(self) -> None:
-        self.customers: dict[int, dict[str, Any]] = {}
-
-    @classmethod
-    def load(
-        cls, session: Session, ids: Sequence[int], settings: Settings, today: dt.date
-    ) -> _CustomerFacts:
-        facts = cls()
-        feb29 = settings.rules.birthday_card.feb29
-        interests: dict[int, list[Any]] = defaultdict(list)
-        family: dict[int, list[dict[str, Any]]] = defaultdict(list)
-        visits: dict[int, list[Visit]] = defaultdict(list)
-        last_purchase: dict[int, dict[str, Any]] = {}
-        cases: dict[int, list[dict[str, Any]]] = defaultdict(list)
-        promises: dict[int, list[dict[str, Any]]] = defaultdict(list)
-        conversation: dict[int, dict[str, Any]] = {}
-        # Days on a call sheet are the business's days, as the rules count them.
-        days = LocalDays(zoneinfo.ZoneInfo(settings.business.timezone))
-        since = dt.datetime.combine(
-            today - dt.timedelta(days=RHYTHM_DAYS), dt.time.min, tzinfo=dt.UTC
+    ``days`` turns stored instants into the business's days (as the rules count them);
+    one ``LocalDays`` kept across batches keeps its offsets cache warm. Purchase times
+    are read as the driver hands them over (no datetime built per row): two years of a
+    customer's purchases only become days.
+    """
+    customers: dict[int, dict[str, Any]] = {}
+    # Core, not the ORM: these are plain columns, and the ORM's row building costs more
+    # than the queries.
+    connection = session.connection()
+    dialect = connection.dialect
+    feb29 = settings.rules.birthday_card.feb29
+    interests: dict[int, list[Any]] = defaultdict(list)
+    family: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    visits: dict[int, list[Visit]] = defaultdict(list)
+    last_purchase: dict[int, tuple[str | None, dt.date, int, str]] = {}
+    cases: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    promises: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    conversation: dict[int, dict[str, Any]] = {}
+    since = dt.datetime.combine(today - dt.timedelta(days=RHYTHM_DAYS), dt.time.min, tzinfo=dt.UTC)
+    for batch in chunked(list(ids)):
+        for row in connection.execute(
+            select(Interest.customer_id, Interest.topic, Interest.category, Interest.note)
+            .where(Interest.customer_id.in_(batch))
+            .order_by(Interest.id)
+        ):
+            interests[row.customer_id].append(row)
+        for member in connection.execute(
+            select(
+                FamilyMember.customer_id,
+                FamilyMember.name,
+                FamilyMember.relation,
+                FamilyMember.birth_month,
+                FamilyMember.birth_day,
+                FamilyMember.birth_year,
+                FamilyMember.note,
+            )
+            .where(FamilyMember.customer_id.in_(batch))
+            .order_by(FamilyMember.id)
+        ):
+            upcoming = _next_birthday(
+                member.birth_month, member.birth_day, member.birth_year, today, feb29
+            )
+            family[member.customer_id].append(
+                {
+                    "name": member.name,
+                    "relation": member.relation.value,
+                    "birthday": upcoming["date"] if upcoming else None,
+                    "days_until_birthday": upcoming["days_until"] if upcoming else None,
+                    "turns": upcoming["turns"] if upcoming else None,
+                    "note": member.note,
+                }
+            )
+        purchases = connection.execute(
+            select(
+                Purchase.customer_id,
+                type_coerce(Purchase.occurred_at, RawTimestamp()),
+                Purchase.description,
+                type_coerce(Purchase.amount, BigInteger()),  # decoded for the last one only
+                Purchase.currency,
+            )
+            .where(
+                Purchase.customer_id.in_(batch),
+                Purchase.status == PurchaseStatus.COMPLETED,
+                Purchase.occurred_at >= since,
+            )
+            .order_by(Purchase.occurred_at, Purchase.id)
         )
-        for batch in chunked(list(ids)):
-            for row in session.execute(
-                select(Interest.customer_id, Interest.topic, Interest.category, Interest.note)
-                .where(Interest.customer_id.in_(batch))
-                .order_by(Interest.id)
-            ):
-                interests[row.customer_id].append(row)
-            for member in session.execute(
-                select(
-                    FamilyMember.customer_id,
-                    FamilyMember.name,
-                    FamilyMember.relation,
-                    FamilyMember.birth_month,
-                    FamilyMember.birth_day,
-                    FamilyMember.birth_year,
-                    FamilyMember.note,
-                )
-                .where(FamilyMember.customer_id.in_(batch))
-                .order_by(FamilyMember.id)
-            ):
-                upcoming = _next_birthday(
-                    member.birth_month, member.birth_day, member.birth_year, today, feb29
-                )
-                family[member.customer_id].append(
-                    {
-                        "name": member.name,
-                        "relation": member.relation.value,
-                        "birthday": upcoming["date"] if upcoming else None,
-                        "days_until_birthday": upcoming["days_until"] if upcoming else None,
-                        "turns": upcoming["turns"] if upcoming else None,
-                        "note": member.note,
-                    }
-                )
-            purchases = session.execute(
-                select(
-                    Purchase.customer_id,
-                    Purchase.occurred_at,
-                    Purchase.description,
-                    Purchase.amount,
-                    Purchase.currency,
-                )
-                .where(
-                    Purchase.customer_id.in_(batch),
-                    Purchase.status == PurchaseStatus.COMPLETED,
-                    Purchase.occurred_at >= since,
-                )
-                .order_by(Purchase.occurred_at, Purchase.id)
-            )
-            for customer_id, occurred_at, description, amount, currency in purchases:
-                day = days.of(occurred_at)
-                visits[customer_id].append(Visit(day, description))
-                last_purchase[customer_id] = {
-                    "description": description,
-                    "date": day,
-                    "amount": amount,
-                    "currency": currency,
+        for customer_id, occurred_at, description, amount, currency in purchases:
+            day = days.of(occurred_at)
+            visits[customer_id].append(Visit(day, description))
+            last_purchase[customer_id] = (description, day, amount, currency)
+        for case in connection.execute(
+            select(Case.customer_id, Case.summary, Case.opened_at, Case.severity)
+            .where(Case.customer_id.in_(batch), Case.status == CaseStatus.OPEN)
+            .order_by(Case.opened_at)
+        ):
+            cases[case.customer_id].append(
+                {
+                    "summary": case.summary,
+                    "opened_on": days.of(case.opened_at),
+                    "severity": case.severity.value,
                 }
-            for case in session.execute(
-                select(Case.customer_id, Case.summary, Case.opened_at, Case.severity)
-                .where(Case.customer_id.in_(batch), Case.status == CaseStatus.OPEN)
-                .order_by(Case.opened_at)
-            ):
-                cases[case.customer_id].append(
-                    {
-                        "summary": case.summary,
-                        "opened_on": days.of(case.opened_at),
-                        "severity": case.severity.value,
-                    }
-                )
-            for promise in session.execute(
-                select(Promise.customer_id, Promise.what, Promise.due_at, Promise.staff)
-                .where(Promise.customer_id.in_(batch), Promise.status == PromiseStatus.OPEN)
-                .order_by(Promise.due_at)
-            ):
-                promises[promise.customer_id].append(
-                    {
-                        "what": promise.what,
-                        "due_on": days.of(promise.due_at),
-                        "staff": promise.staff,
-                    }
-                )
-            latest = session.execute(
-                select(
-                    Interaction.customer_id,
-                    Interaction.occurred_at,
-                    Interaction.kind,
-                    Interaction.direction,
-                    Interaction.summary,
-                    Interaction.staff,
-                )
-                .join(Customer, Customer.id == Interaction.customer_id)
-                .where(
-                    Interaction.customer_id.in_(batch),
-                    Interaction.occurred_at == Customer.last_interaction_at,
-                )
-                .order_by(Interaction.id)
             )
-            for interaction in latest:
-                conversation[interaction.customer_id] = {
-                    "date": days.of(interaction.occurred_at),
-                    "kind": interaction.kind.value,
-                    "direction": interaction.direction.value,
-                    "summary": interaction.summary,
-                    "staff": interaction.staff,
+        for promise in connection.execute(
+            select(Promise.customer_id, Promise.what, Promise.due_at, Promise.staff)
+            .where(Promise.customer_id.in_(batch), Promise.status == PromiseStatus.OPEN)
+            .order_by(Promise.due_at)
+        ):
+            promises[promise.customer_id].append(
+                {
+                    "what": promise.what,
+                    "due_on": days.of(promise.due_at),
+                    "staff": promise.staff,
                 }
-            customer_rows = session.execute(
-                select(
-                    Customer.id,
-                    Customer.external_id,
-                    Customer.preferred_name,
-                    Customer.first_name,
-                    Customer.last_name,
-                    Customer.language,
-                    Customer.email,
-                    Customer.phone,
-                    Customer.city,
-                    Customer.birth_year,
-                    Customer.birth_month,
-                    Customer.birth_day,
-                    Customer.customer_since,
-                    Customer.purchase_count,
-                ).where(Customer.id.in_(batch))
             )
-            for customer in customer_rows:
-                rhythm = rhythm_of(visits[customer.id])
-                age = (
-                    age_on(customer.birth_year, customer.birth_month, customer.birth_day, today)
-                    if customer.birth_month and customer.birth_day
+        latest = connection.execute(
+            select(
+                Interaction.customer_id,
+                Interaction.occurred_at,
+                Interaction.kind,
+                Interaction.direction,
+                Interaction.summary,
+                Interaction.staff,
+            )
+            .join(Customer, Customer.id == Interaction.customer_id)
+            .where(
+                Interaction.customer_id.in_(batch),
+                Interaction.occurred_at == Customer.last_interaction_at,
+            )
+            .order_by(Interaction.id)
+        )
+        for interaction in latest:
+            conversation[interaction.customer_id] = {
+                "date": days.of(interaction.occurred_at),
+                "kind": interaction.kind.value,
+                "direction": interaction.direction.value,
+                "summary": interaction.summary,
+                "staff": interaction.staff,
+            }
+        customer_rows = connection.execute(
+            select(
+                Customer.id,
+                Customer.external_id,
+                Customer.preferred_name,
+                Customer.first_name,
+                Customer.last_name,
+                Customer.language,
+                Customer.email,
+                Customer.phone,
+                Customer.city,
+                Customer.birth_year,
+                Customer.birth_month,
+                Customer.birth_day,
+                Customer.customer_since,
+                Customer.purchase_count,
+            ).where(Customer.id.in_(batch))
+        )
+        for customer in customer_rows:
+            rhythm = rhythm_of(visits[customer.id])
+            age = (
+                age_on(customer.birth_year, customer.birth_month, customer.birth_day, today)
+                if customer.birth_month and customer.birth_day
+                else None
+            )
+            customers[customer.id] = {
+                "id": customer.external_id,
+                "name": customer.preferred_name or customer.first_name,
+                "first_name": customer.first_name,
+                "last_name": customer.last_name,
+                "full_name": " ".join(n for n in (customer.first_name, customer.last_name) if n)
+                or None,
+                "language": customer.language,
+                "email": customer.email,
+                "phone": customer.phone,
+                "city": customer.city,
+                "interests": [i.topic for i in interests[customer.id]],
+                "interest_details": [
+                    {"topic": i.topic, "category": i.category.value, "note": i.note}
+                    for i in interests[customer.id]
+                ],
+                "family": family[customer.id],
+                "upcoming_family_birthdays": [
+                    m
+                    for m in family[customer.id]
+                    if m["days_until_birthday"] is not None
+                    and m["days_until_birthday"] <= UPCOMING_DAYS
+                ],
+                "age": age,
+                "since": customer.customer_since,
+                "years_as_customer": (
+                    age_on(
+                        customer.customer_since.year,
+                        customer.customer_since.month,
+                        customer.customer_since.day,
+                        today,
+                    )
+                    if customer.customer_since
                     else None
-                )
-                facts.customers[customer.id] = {
-                    "id": customer.external_id,
-                    "name": customer.preferred_name or customer.first_name,
-                    "first_name": customer.first_name,
-                    "last_name": customer.last_name,
-                    "full_name": " ".join(n for n in (customer.first_name, customer.last_name) if n)
-                    or None,
-                    "language": customer.language,
-                    "email": customer.email,
-                    "phone": customer.phone,
-                    "city": customer.city,
-                    "interests": [i.topic for i in interests[customer.id]],
-                    "interest_details": [
-                        {"topic": i.topic, "category": i.category.value, "note": i.note}
-                        for i in interests[customer.id]
-                    ],
-                    "family": family[customer.id],
-                    "upcoming_family_birthdays": [
-                        m
-                        for m in family[customer.id]
-                        if m["days_until_birthday"] is not None
-                        and m["days_until_birthday"] <= UPCOMING_DAYS
-                    ],
-                    "age": age,
-                    "since": customer.customer_since,
-                    "years_as_customer": (
-                        age_on(
-                            customer.customer_since.year,
-                            customer.customer_since.month,
-                            customer.customer_since.day,
-                            today,
-                        )
-                        if customer.customer_since
-                        else None
-                    ),
-                    "usual_item": rhythm.usual_item,
-                    "usual_weekdays": list(rhythm.usual_weekdays),
-                    "median_gap_days": rhythm.median_gap_days,
-                    "purchase_count": customer.purchase_count,
-                    "last_purchase": last_purchase.get(customer.id),
-                    "open_cases": cases[customer.id],
-                    "open_promises": promises[customer.id],
-                    "last_conversation": conversation.get(customer.id),
-                }
-        return facts
+                ),
+                "usual_item": rhythm.usual_item,
+                "usual_weekdays": list(rhythm.usual_weekdays),
+                "median_gap_days": rhythm.median_gap_days,
+                "purchase_count": customer.purchase_count,
+                "last_purchase": _last_purchase(last_purchase.get(customer.id), dialect),
+                "open_cases": cases[customer.id],
+                "open_promises": promises[customer.id],
+                "last_conversation": conversation.get(customer.id),
+            }
+    return customers
+
+
+def _last_purchase(
+    raw: tuple[str | None, dt.date, int, str] | None, dialect: Dialect
+) -> dict[str, Any] | None:
+    """The last purchase as templates see it: only the last of a customer's many
+    purchases has its stored amount decoded."""
+    if raw is None:
+        return None
+    description, day, scaled, currency = raw
+    amount = _MONEY.process_result_value(scaled, dialect)
+    return {"description": description, "date": day, "amount": amount, "currency": currency}
+
+
+_MONEY = Money()
 
 
 def render_task(
@@ -376,8 +403,8 @@ def render_task(
 ) -> RenderedTask:
     """Write one task's message (or call script) and its talking points.
 
-    ``points_cache`` keeps talking points per customer and language across the tasks of
-    a batch, when the points template reads only customer facts.
+    ``points_cache`` keeps talking points per customer and language across a customer's
+    tasks, when the points template reads only customer facts.
     """
 
     def points(chosen: str) -> tuple[str, ...]:
@@ -428,93 +455,15 @@ class MessagePreview(BaseModel):
         )
 
 
-@dataclass(frozen=True)
-class RenderOutcome:
-    """What a render pass did: tasks written, and the errors of those it could not write."""
-
-    rendered: int
-    errors: tuple[str, ...]
-
-
-def render_tasks(
-    session: Session,
-    renderer: Renderer,
-    settings: Settings,
-    *,
-    now: dt.datetime,
-    today: dt.date,
-    task_ids: Collection[int] | None = None,
-    only_unrendered: bool = True,
-    shard: Any = None,
-) -> RenderOutcome:
-    """Render open tasks (by default those not rendered yet) and store the results.
-
-    A task whose template fails keeps no message; the error names the template and line,
-    and the other tasks are still written.
-    """
-    stmt = select(OutreachTask.id).where(OutreachTask.status.in_(OPEN_TASK_STATUSES))
-    if only_unrendered:
-        stmt = stmt.where(OutreachTask.rendered_at.is_(None))
-    if task_ids is not None:
-        stmt = stmt.where(OutreachTask.id.in_(sorted(task_ids)))
-    if shard is not None:
-        stmt = stmt.where(shard.condition(OutreachTask.customer_id))
-    # Ids first, then each batch's columns: memory stays flat however many tasks wait.
-    ids = list(session.scalars(stmt.order_by(OutreachTask.id)))
-    rendered = 0
-    errors: list[str] = []
-    for id_batch in chunked(ids):
-        batch: list[Any] = list(
-            session.execute(
-                select(*TASK_FACT_COLUMNS)
-                .where(OutreachTask.id.in_(id_batch))
-                .order_by(OutreachTask.id)
-            )
-        )
-        contexts = message_contexts(session, batch, settings, today)
-        points_cache: dict[tuple[int, str], tuple[str, ...]] = {}
-        updates = []
-        for task in batch:
-            variables = contexts[task.id]
-            # Reminders are for staff: written in the business language.
-            language = None if task.channel is None else variables["customer"]["language"]
-            try:
-                result = render_task(renderer, task, variables, language, points_cache)
-            except TemplateError as error:
-                errors.append(f"task {task.id} ({task.rule}, {task.kind.value}): {error}")
-                continue
-            updates.append(_stored(result, now))
-            rendered += 1
-        if updates:
-            session.execute(_STORE_RENDERED, updates)
-    session.flush()
-    return RenderOutcome(rendered=rendered, errors=tuple(errors))
-
-
-_TASKS: Table = OutreachTask.__table__  # type: ignore[assignment]
-_STORE_RENDERED = (
-    update(_TASKS)
-    .where(_TASKS.c.id == bindparam("b_id"))
-    .values(
-        subject=bindparam("b_subject"),
-        body=bindparam("b_body"),
-        body_html=bindparam("b_body_html"),
-        call_script=bindparam("b_call_script"),
-        talking_points=bindparam("b_talking_points"),
-        rendered_at=bindparam("b_rendered_at"),
-    )
-)
-
-
-def _stored(result: RenderedTask, now: dt.datetime) -> dict[str, Any]:
-    """The parameters of ``_STORE_RENDERED`` for one task (one executemany per batch)."""
-    message, call = result.message, result.call
-    return {
-        "b_id": result.task_id,
-        "b_subject": message.subject if message else None,
-        "b_body": message.text if message else None,
-        "b_body_html": message.html if message else None,
-        "b_call_script": {
+def words_of(rendered: RenderedTask) -> TaskWords:
+    """A rendered task as its columns keep it (what :meth:`Store.record_task_words`
+    stores when the task is done, and what an outreach list shows)."""
+    message, call = rendered.message, rendered.call
+    return TaskWords(
+        subject=message.subject if message else None,
+        body=message.text if message else None,
+        body_html=message.html if message else None,
+        call_script={
             "language": call.language,
             "greeting": call.greeting,
             "reason": call.reason,
@@ -522,6 +471,103 @@ def _stored(result: RenderedTask, now: dt.datetime) -> dict[str, Any]:
         }
         if call
         else None,
-        "b_talking_points": list(result.talking_points),
-        "b_rendered_at": now,
-    }
+        talking_points=tuple(rendered.talking_points),
+    )
+
+
+class TaskRenderer:
+    """Renders tasks' words on demand, in the order they are asked for, and writes nothing.
+
+    A list comes in owner and due-day order, not customer order. :meth:`expect` says how
+    many tasks each customer has coming, so their facts — and their talking points, which
+    usually read only customer facts — are loaded once, kept until their last task, then
+    dropped: each customer's facts load once however the list is sorted, and memory stays
+    bounded by the customers with tasks still to come. :meth:`load` reads the facts of a
+    batch's new customers in bulk (one query per kind of fact).
+
+    ``today`` is the day the words are written for (an outreach list's as-of day).
+    """
+
+    def __init__(
+        self, session: Session, renderer: Renderer, settings: Settings, today: dt.date
+    ) -> None:
+        self.session = session
+        self.renderer = renderer
+        self.settings = settings
+        self.today = today
+        self._days = LocalDays(zoneinfo.ZoneInfo(settings.business.timezone))
+        self._business = business_variables(settings)
+        self._customers: dict[int, dict[str, Any]] = {}
+        self._points: dict[int, dict[tuple[int, str], tuple[str, ...]]] = {}
+        self._coming: Counter[int] = Counter()
+
+    def expect(self, customer_ids: Iterable[int]) -> None:
+        """Count tasks still to come per customer (one id per task)."""
+        self._coming.update(customer_ids)
+
+    def load(self, tasks: Iterable[TaskFacts]) -> None:
+        """Read the facts of the customers of ``tasks`` not loaded yet, in bulk."""
+        missing = sorted({task.customer_id for task in tasks} - self._customers.keys())
+        if missing:
+            self._customers.update(
+                customer_facts(self.session, missing, self.settings, self.today, self._days)
+            )
+
+    def render(self, task: TaskFacts) -> RenderedTask:
+        """One task's words; a template error names the task and is raised, never a blank."""
+        if task.customer_id not in self._customers:
+            self.load([task])
+        customer = self._customers[task.customer_id]
+        variables = task_variables(task, customer, self._business, self.today)
+        # Reminders are for staff: written in the business language.
+        language = None if task.channel is None else customer["language"]
+        points = self._points.setdefault(task.customer_id, {})
+        try:
+            rendered = render_task(self.renderer, task, variables, language, points)
+        except TemplateError as error:
+            raise TemplateError(
+                f"task {task.id} ({task.rule}, {task.kind.value}) for customer "
+                f"{customer['id']}: {error}",
+                template=error.template,
+                line=error.line,
+            ) from None
+        self._done_with(task.customer_id)
+        return rendered
+
+    def render_all(self, tasks: Sequence[TaskFacts]) -> list[RenderedTask]:
+        """The words of ``tasks``, in their order."""
+        self.expect(task.customer_id for task in tasks)
+        for batch in chunked(tasks):
+            self.load(batch)
+        return [self.render(task) for task in tasks]
+
+    def _done_with(self, customer_id: int) -> None:
+        self._coming[customer_id] -= 1
+        if self._coming[customer_id] <= 0:
+            del self._coming[customer_id]
+            self._customers.pop(customer_id, None)
+            self._points.pop(customer_id, None)
+
+
+def render_tasks(
+    session: Session,
+    renderer: Renderer,
+    settings: Settings,
+    task_ids: Sequence[int],
+    *,
+    today: dt.date,
+) -> list[RenderedTask]:
+    """The words of these tasks as they would be written now, in the order given.
+
+    Reads only: nothing is stored (a done task's words are recorded by the caller).
+    """
+    rows: dict[int, Any] = {}
+    for batch in chunked(sorted(set(task_ids))):
+        query = select(*TASK_FACT_COLUMNS).where(OutreachTask.id.in_(batch))
+        for row in session.connection().execute(query):
+            rows[row.id] = row
+    missing = [task_id for task_id in task_ids if task_id not in rows]
+    if missing:
+        raise NotFoundError(f"no outreach task with id {missing[0]}")
+    writer = TaskRenderer(session, renderer, settings, today)
+    return writer.render_all([rows[task_id] for task_id in task_ids])

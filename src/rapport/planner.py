@@ -255,8 +255,6 @@ class PlanReport(BaseModel):
     rules: dict[str, RuleReport]
     expired: int = 0
     cancelled: int = 0
-    rendered: int = 0
-    render_errors: list[str] = []
     duration_seconds: float = 0.0
     tasks: list[PlannedTask] = []
 

@@ -141,6 +141,18 @@ class WriteSummary:
     updated: int = 0
 
 
+@dataclass(frozen=True)
+class TaskWords:
+    """A task's words as its columns hold them: the message (subject, text, HTML) or the
+    call script, and the talking points."""
+
+    subject: str | None
+    body: str | None
+    body_html: str | None
+    call_script: Mapping[str, Any] | None
+    talking_points: tuple[str, ...]
+
+
 def chunked(items: Sequence[_T], size: int = CHUNK) -> Iterator[Sequence[_T]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
@@ -1187,6 +1199,21 @@ class Store:
             stmt = stmt.where(OutreachTask.due_on <= due_by)
         stmt = stmt.order_by(OutreachTask.due_on, OutreachTask.priority.desc(), OutreachTask.id)
         return [owned_out(TaskOut, row, external) for row, external in self.session.execute(stmt)]
+
+    def record_task_words(self, task_id: int, words: TaskWords, *, at: dt.datetime) -> None:
+        """Keep the words a done task's customer got (subject, text, HTML, call script,
+        talking points) with the task, so history shows what was sent. Open tasks keep
+        none: their words are rendered whenever they are listed."""
+        task, _ = self._owned(OutreachTask, task_id, "outreach task")
+        if task.status is not TaskStatus.DONE:
+            raise StateError(f"task {task_id} is {task.status.value}; only done tasks keep words")
+        task.subject = words.subject
+        task.body = words.body
+        task.body_html = words.body_html
+        task.call_script = dict(words.call_script) if words.call_script is not None else None
+        task.talking_points = list(words.talking_points)
+        task.rendered_at = at
+        self.session.flush()
 
     def change_task(
         self,
