@@ -321,7 +321,7 @@ def test_call_sheet_days_are_the_business_days(engine: Engine, clock: FixedClock
             due_on=dt.date(2026, 11, 23),
             window_end=dt.date(2026, 11, 30),
             late=False,
-            context={},
+            context={"last_contact": None, "every_days": 90},  # as the rule stores it
             assigned_to=None,
         )
         context = message_contexts(session, [task], crm.settings, dt.date(2026, 11, 23))

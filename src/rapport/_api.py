@@ -162,6 +162,7 @@ class Rapport:
         self.renderer = Renderer(
             user_dirs=[settings.templates_dir] if settings.templates_dir else [],
             default_language=settings.business.language,
+            rules=self.planner.catalog,
         )
         self._clock = clock
         self._owns_engine = False

@@ -44,6 +44,7 @@ from rapport.metrics import OutreachReport
 from rapport.models.enums import OPEN_TASK_STATUSES, TaskKind, TaskStatus
 from rapport.models.schemas import CustomerProfile
 from rapport.planner import PlanReport
+from rapport.rules import rule_classes
 from rapport.templates.check import check_templates
 from rapport.templates.render import Renderer
 
@@ -479,6 +480,7 @@ def templates_check(config: ConfigOption = None) -> None:
         renderer = Renderer(
             user_dirs=[settings.templates_dir] if settings.templates_dir else [],
             default_language=settings.business.language,
+            rules=rule_classes(settings),
         )
         results = check_templates(renderer)
     failures = [r for r in results if not r.ok]

@@ -17,7 +17,6 @@ import zoneinfo
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict
@@ -45,6 +44,7 @@ from rapport.models.tables import (
     Purchase,
 )
 from rapport.rhythm import Visit, rhythm_of
+from rapport.rules import OccasionContext, Rule, rule_classes
 from rapport.store import TaskWords, chunked
 from rapport.templates.render import CallScript, RenderedMessage, Renderer
 
@@ -120,15 +120,21 @@ def _next_birthday(
 
 
 def message_contexts(
-    session: Session, tasks: Sequence[TaskFacts], settings: Settings, today: dt.date
+    session: Session,
+    tasks: Sequence[TaskFacts],
+    settings: Settings,
+    today: dt.date,
+    rules: Mapping[str, type[Rule]] | None = None,
 ) -> dict[int, dict[str, Any]]:
-    """The template variables of each task, keyed by task id, loaded in bulk."""
+    """The template variables of each task, keyed by task id, loaded in bulk
+    (``rules``: the rules by name, default those these settings know)."""
+    known = rules if rules is not None else rule_classes(settings)
     customer_ids = sorted({task.customer_id for task in tasks})
     days = LocalDays(zoneinfo.ZoneInfo(settings.business.timezone))
     customers = customer_facts(session, customer_ids, settings, today, days)
     business = business_variables(settings)
     return {
-        task.id: task_variables(task, customers[task.customer_id], business, today)
+        task.id: task_variables(task, customers[task.customer_id], business, today, known)
         for task in tasks
     }
 
@@ -139,48 +145,36 @@ def business_variables(settings: Settings) -> dict[str, Any]:
 
 
 def task_variables(
-    task: TaskFacts, customer: dict[str, Any], business: dict[str, Any], today: dt.date
+    task: TaskFacts,
+    customer: dict[str, Any],
+    business: dict[str, Any],
+    today: dt.date,
+    rules: Mapping[str, type[Rule]],
 ) -> dict[str, Any]:
     """One task's template variables, around its customer's (shared, read-only) facts."""
     return {
         "customer": customer,
-        "occasion": occasion_variables(task),
+        "occasion": occasion_variables(task, rules),
         "business": business,
         "staff": task.assigned_to,
         "today": today,
     }
 
 
-def occasion_variables(task: TaskFacts) -> dict[str, Any]:
-    """The occasion part of the context: the rule's own facts, typed for templates."""
-    raw = dict(task.context or {})
-    occasion: dict[str, Any] = {
+def occasion_variables(task: TaskFacts, rules: Mapping[str, type[Rule]]) -> dict[str, Any]:
+    """The occasion part of the context: the rule's own facts, typed by its context model
+    (a rule no longer configured keeps its stored context, as an undeclared one)."""
+    rule = rules.get(task.rule)
+    model = rule.context_model if rule is not None else OccasionContext
+    return {
         "rule": task.rule,
         "kind": task.kind.value,
         "channel": task.channel,
         "due_on": task.due_on,
         "window_end": task.window_end,
         "late": task.late,
+        **model.model_validate(task.context or {}).model_dump(),
     }
-    for key, value in raw.items():
-        if (key in {"birthday", "last_contact"} or key.endswith("_on")) and isinstance(value, str):
-            occasion[key] = dt.date.fromisoformat(value)
-        elif key == "total" and value is not None:
-            occasion[key] = Decimal(str(value))
-        elif key == "purchases" and isinstance(value, list):
-            occasion[key] = [
-                {
-                    "description": p.get("description"),
-                    "category": p.get("category"),
-                    "amount": Decimal(str(p["amount"])),
-                    "currency": p.get("currency"),
-                    "date": dt.date.fromisoformat(p["date"]),
-                }
-                for p in value
-            ]
-        elif key not in {"timezone"}:
-            occasion[key] = value
-    return occasion
 
 
 def customer_facts(
@@ -518,7 +512,7 @@ class TaskRenderer:
         if task.customer_id not in self._customers:
             self.load([task])
         customer = self._customers[task.customer_id]
-        variables = task_variables(task, customer, self._business, self.today)
+        variables = task_variables(task, customer, self._business, self.today, self.renderer.rules)
         # Reminders are for staff: written in the business language.
         language = None if task.channel is None else customer["language"]
         points = self._points.setdefault(task.customer_id, {})

@@ -41,16 +41,8 @@ from rapport.models.enums import (
     TaskStatus,
 )
 from rapport.models.tables import Case, Customer, OutreachTask, PlannerRun
-from rapport.rules import (
-    BUILTIN_RULES,
-    Aftercare,
-    Occasion,
-    PlanContext,
-    Rule,
-    named_aftercare,
-)
+from rapport.rules import Occasion, PlanContext, Rule, rule_classes
 from rapport.rules.base import AlreadyPlanned
-from rapport.rules.declarative import declarative_rule
 from rapport.store import Store, chunked
 
 #: Above this many customers, reconciling looks at every open task instead of listing
@@ -286,22 +278,9 @@ class Planner:
 
     def __init__(self, settings: Settings, extra_rules: Sequence[type[Rule]] = ()) -> None:
         self.settings = settings
-        # Each [rules.aftercare_<name>] section is one more aftercare rule.
-        aftercare = [
-            named_aftercare(name)
-            for name in settings.rules.extra_names()
-            if name.startswith(f"{Aftercare.name}_")
-        ]
-        custom = [declarative_rule(spec) for spec in settings.custom_rules]
-        classes = [*BUILTIN_RULES, *aftercare, *custom, *extra_rules]
-        names = [cls.name for cls in classes]
-        if duplicates := sorted({n for n in names if names.count(n) > 1}):
-            raise ConfigError(f"two rules are named {duplicates[0]!r}; rule names must differ")
-        if unknown := sorted(set(settings.rules.extra_names()) - set(names)):
-            raise ConfigError(
-                f"rules.{unknown[0]}: unknown rule; known rules: {', '.join(sorted(names))}"
-            )
-        self.rules = [cls(self._rule_settings(cls)) for cls in classes]
+        #: Every known rule by name (see :func:`rapport.rules.rule_classes`).
+        self.catalog = rule_classes(settings, extra_rules)
+        self.rules = [cls(self._rule_settings(cls)) for cls in self.catalog.values()]
 
     def _rule_settings(self, cls: type[Rule]) -> RuleSettings:
         spec = getattr(cls, "spec", None)

@@ -10,7 +10,7 @@ so a long list needs little memory.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Mapping
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
@@ -21,6 +21,7 @@ from rapport.config import Settings
 from rapport.messages import TASK_FACT_COLUMNS, TaskFacts, TaskRenderer, words_of
 from rapport.models.enums import OPEN_TASK_STATUSES, TaskKind, TaskStatus
 from rapport.models.tables import Customer, OutreachTask
+from rapport.rules import BUILTIN_RULES, Rule
 from rapport.store import TaskWords, chunked
 from rapport.templates.render import Renderer
 
@@ -45,22 +46,7 @@ CSV_COLUMNS = (
     "owner",
     "status",
 )
-RULE_LABELS = {
-    "birthday_card": "Birthday card",
-    "thank_you_note": "Thank-you note",
-    "check_in_call": "Check-in call",
-    "welcome": "Welcome",
-    "aftercare": "Aftercare",
-    "anniversary": "Anniversary",
-    "family_birthday": "Family birthday",
-    "rhythm_break": "We miss you",
-    "surprise": "Surprise gift",
-    "promise_reminder": "Promise due soon",
-    "promise_delay_notice": "Promise late: tell the customer",
-    "case_acknowledge": "New complaint: acknowledge",
-    "case_follow_up": "Open complaint: follow up",
-    "case_survey": "Complaint resolved: survey",
-}
+RULE_LABELS = {rule.name: rule.title() for rule in BUILTIN_RULES}
 
 
 class OutreachRow(BaseModel):
@@ -186,7 +172,7 @@ def outreach_rows(
         for task_id, _, recorded in batch:
             row = rows[task_id]
             words = _recorded_words(row) if recorded else words_of(writer.render(row))
-            yield _row(row, words)
+            yield _row(row, words, renderer.rules)
 
 
 def _recorded(status: TaskStatus, rendered_at: dt.datetime | None) -> bool:
@@ -205,7 +191,7 @@ def _recorded_words(row: Any) -> TaskWords:
     )
 
 
-def _row(row: Any, words: TaskWords) -> OutreachRow:
+def _row(row: Any, words: TaskWords, rules: Mapping[str, type[Rule]]) -> OutreachRow:
     script = words.call_script or {}
     lines = [
         line
@@ -242,45 +228,16 @@ def _row(row: Any, words: TaskWords) -> OutreachRow:
         status=row.status,
         occasion_key=row.occasion_key,
         window_end=row.window_end,
-        reason=occasion_reason(row),
+        reason=occasion_reason(row, rules),
         greeting=script.get("greeting"),
         address_lines=lines,
     )
 
 
-def occasion_reason(task: TaskFacts) -> str:
-    """A one-line reason for staff (in English; the message itself is in the customer's
-    language)."""
-    context = task.context or {}
-    label = RULE_LABELS.get(task.rule, task.rule.replace("_", " ").capitalize())
-    if task.rule == "birthday_card" and context.get("birthday"):
-        day = dt.date.fromisoformat(context["birthday"])
-        age = f", turns {context['age']}" if context.get("age") else ""
-        return f"{label}: birthday {day.strftime('%d %b')}{age}"
-    if task.rule == "thank_you_note" and context.get("purchases"):
-        items = [
-            f"{p.get('description') or 'purchase'} ({p['amount']} {p.get('currency', '')})".strip()
-            for p in context["purchases"]
-        ]
-        return f"{label}: " + "; ".join(items)
-    if task.rule == "check_in_call":
-        last = context.get("last_contact")
-        return f"{label}: last contact {last}" if last else f"{label}: no contact on record"
-    if task.rule.startswith("promise_"):
-        return f"{label}: {context.get('what')} (promised for {context.get('promised_on')})"
-    if task.rule.startswith("case_"):
-        return f"{label}: {context.get('summary')} (opened {context.get('opened_on')})"
-    if task.rule == "rhythm_break":
-        gap = context.get("median_gap_days")
-        return f"{label}: usually every {gap:g} days, last {context.get('last_purchase_on')}"
-    if task.rule.startswith("aftercare") and context.get("item"):
-        return f"{label}: {context['item']} (bought {context.get('bought_on')})"
-    if task.rule == "welcome" and context.get("item"):
-        return f"{label}: first purchase {context['item']}"
-    if task.rule == "anniversary":
-        what = context.get("label") or "customer"
-        return f"{label}: {what}, {context.get('years')} years on {context.get('anniversary_on')}"
-    if task.rule == "family_birthday":
-        member = f"{context.get('member')} ({context.get('relation')})"
-        return f"{label}: {member} on {context.get('birthday')}"
-    return label
+def occasion_reason(task: TaskFacts, rules: Mapping[str, type[Rule]]) -> str:
+    """A one-line reason for staff, from the task's rule (in English; the message
+    itself is in the customer's language)."""
+    rule = rules.get(task.rule)
+    if rule is None:  # a rule no longer configured: its name says enough
+        return task.rule.replace("_", " ").capitalize()
+    return rule.reason(rule.context_model.model_validate(task.context or {}))

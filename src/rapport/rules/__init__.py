@@ -6,9 +6,20 @@ its own by subclassing :class:`Rule` (see docs/rules.md).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from rapport._errors import ConfigError
+from rapport.config import Settings
 from rapport.rules.aftercare import Aftercare, named_aftercare
 from rapport.rules.anniversary import Anniversary
-from rapport.rules.base import DEFAULT_KINDS, Occasion, PlanContext, Rule
+from rapport.rules.base import (
+    DEFAULT_KINDS,
+    Occasion,
+    OccasionContext,
+    PlanContext,
+    Rule,
+    RuleContext,
+)
 from rapport.rules.birthday_card import BirthdayCard
 from rapport.rules.check_in_call import CheckInCall
 from rapport.rules.complaints import CaseAcknowledge, CaseFollowUp, CaseSurvey
@@ -38,6 +49,35 @@ BUILTIN_RULES: tuple[type[Rule], ...] = (
     Surprise,
 )
 
+
+def rule_classes(
+    settings: Settings, extra_rules: Sequence[type[Rule]] = ()
+) -> dict[str, type[Rule]]:
+    """Every rule these settings know, by name: the built-ins, one more aftercare rule per
+    ``[rules.aftercare_<name>]`` section, the ``[[custom_rules]]`` and a host app's own.
+
+    The planner runs them; rendering and lists read each one's context model, label and
+    reason from here, so nothing else needs to know a rule's name.
+    """
+    from rapport.rules.declarative import declarative_rule  # it builds on this package
+
+    aftercare = [
+        named_aftercare(name)
+        for name in settings.rules.extra_names()
+        if name.startswith(f"{Aftercare.name}_")
+    ]
+    custom = [declarative_rule(spec) for spec in settings.custom_rules]
+    classes = [*BUILTIN_RULES, *aftercare, *custom, *extra_rules]
+    names = [cls.name for cls in classes]
+    if duplicates := sorted({n for n in names if names.count(n) > 1}):
+        raise ConfigError(f"two rules are named {duplicates[0]!r}; rule names must differ")
+    if unknown := sorted(set(settings.rules.extra_names()) - set(names)):
+        raise ConfigError(
+            f"rules.{unknown[0]}: unknown rule; known rules: {', '.join(sorted(names))}"
+        )
+    return {cls.name: cls for cls in classes}
+
+
 __all__ = [
     "BUILTIN_RULES",
     "DEFAULT_KINDS",
@@ -50,13 +90,16 @@ __all__ = [
     "CheckInCall",
     "FamilyBirthday",
     "Occasion",
+    "OccasionContext",
     "PlanContext",
     "PromiseDelayNotice",
     "PromiseReminder",
     "RhythmBreak",
     "Rule",
+    "RuleContext",
     "Surprise",
     "ThankYouNote",
     "Welcome",
     "named_aftercare",
+    "rule_classes",
 ]

@@ -9,21 +9,42 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from typing import Any
 
 from sqlalchemy import select
 
 from rapport.config import AftercareSettings
 from rapport.models.enums import PurchaseStatus
 from rapport.models.tables import Purchase
-from rapport.rules.base import Occasion, PlanContext, Rule
+from rapport.rules.base import Occasion, PlanContext, Rule, RuleContext
 
 PREFIX = "aftercare"
+
+
+class AftercareContext(RuleContext):
+    """The item bought and the day it was bought."""
+
+    item: str | None = None
+    bought_on: dt.date
 
 
 class Aftercare(Rule):
     """``days_after`` a completed purchase matching ``category`` and ``min_amount``."""
 
     name = PREFIX
+    label = "Aftercare"
+    context_model = AftercareContext
+
+    @classmethod
+    def reason(cls, context: AftercareContext) -> str:
+        if not context.item:
+            return cls.title()
+        return f"{cls.title()}: {context.item} (bought {context.bought_on})"
+
+    @classmethod
+    def sample_context(cls, full: bool) -> dict[str, Any]:
+        return {"item": "Espresso machine" if full else None, "bought_on": dt.date(2026, 11, 9)}
+
     settings_model = AftercareSettings
     settings: AftercareSettings
 

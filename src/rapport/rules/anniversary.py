@@ -4,13 +4,24 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from typing import Any
 
 from sqlalchemy import func, select
 
 from rapport.config import AnniversarySettings
 from rapport.models.tables import Customer, ImportantDate
-from rapport.rules.base import AlreadyPlanned, Occasion, PlanContext, Rule, planned
+from rapport.rules.base import AlreadyPlanned, Occasion, PlanContext, Rule, RuleContext, planned
 from rapport.rules.triggers import YearlyDate, occasion_key, occasion_key_sql
+
+
+class AnniversaryContext(RuleContext):
+    """Whose anniversary (``customer_since`` or ``important_date``), its label, day and
+    years."""
+
+    anniversary: str
+    label: str | None = None
+    anniversary_on: dt.date
+    years: int | None = None
 
 
 class Anniversary(Rule):
@@ -18,6 +29,23 @@ class Anniversary(Rule):
     and before each important date marked yearly (a wedding, a company's founding)."""
 
     name = "anniversary"
+    label = "Anniversary"
+    context_model = AnniversaryContext
+
+    @classmethod
+    def reason(cls, context: AnniversaryContext) -> str:
+        what = context.label or "customer"
+        return f"{cls.title()}: {what}, {context.years} years on {context.anniversary_on}"
+
+    @classmethod
+    def sample_context(cls, full: bool) -> dict[str, Any]:
+        return {
+            "anniversary": "important_date" if full else "customer_since",
+            "label": "Wedding anniversary" if full else None,
+            "anniversary_on": dt.date(2026, 11, 26),
+            "years": 20 if full else 1,
+        }
+
     settings_model = AnniversarySettings
     settings: AnniversarySettings
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, ClassVar
 
+from pydantic import BaseModel, ConfigDict, model_validator
 from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.orm import Session
 
@@ -25,6 +26,9 @@ from rapport.config import RuleSettings, Settings
 from rapport.dates import WorkingDays
 from rapport.models.enums import OPEN_TASK_STATUSES, Channel, TaskKind, TaskStatus
 from rapport.models.tables import Customer, OutreachTask
+
+#: The day ``rapport templates check`` renders its examples for.
+SAMPLE_DAY = dt.date(2026, 11, 23)
 
 #: What staff do on each channel unless a rule says otherwise.
 DEFAULT_KINDS: Mapping[Channel, TaskKind] = {
@@ -109,20 +113,80 @@ class PlanContext:
         return dt.datetime.combine(day, dt.time.min, tzinfo=self.zone).astimezone(dt.UTC)
 
 
+class OccasionContext(BaseModel):
+    """What an occasion tells its templates and staff: each rule declares its own fields.
+
+    The planner stores the context with the task as JSON; rendering reads it back through
+    the rule's model, so a template sees dates as dates and money as ``Decimal`` because
+    the model says so, not because of a key's name. This base keeps any key (rules that
+    declare nothing, such as a host app's own, pass their context through as stored).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="allow")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _undeclared_dates(cls, data: Any) -> Any:
+        """For a context no model declares (a host rule's): ISO dates under keys ending
+        in ``_on`` become dates, as they always did. Declared fields need no such help."""
+        if cls.model_config.get("extra") != "allow" or not isinstance(data, dict):
+            return data
+        return {
+            key: _iso_date(value) if key.endswith("_on") and key not in cls.model_fields else value
+            for key, value in data.items()
+        }
+
+
+def _iso_date(value: Any) -> Any:
+    try:
+        return dt.date.fromisoformat(value) if isinstance(value, str) else value
+    except ValueError:
+        return value
+
+
+class RuleContext(OccasionContext):
+    """The base of a rule's declared context: keys it does not declare are dropped."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
 class Rule(ABC):
     """A source of occasions. Subclass it, set ``name``, and implement :meth:`occasions`.
 
-    ``settings_model`` validates the rule's ``[rules.<name>]`` section (it must extend
-    :class:`~rapport.config.RuleSettings`). ``service`` rules (complaints, promises) are
-    never capped. ``internal`` rules make reminders for staff: no channel, no consent
-    needed, never sent to the customer. ``kinds`` says what staff do on each channel.
+    Everything about one rule lives with it: ``settings_model`` validates its
+    ``[rules.<name>]`` section (it must extend :class:`~rapport.config.RuleSettings`);
+    ``label`` names it for staff and :meth:`reason` says in one line why a task is on the
+    list; ``context_model`` types the context its occasions carry to templates, and
+    :meth:`sample_context` gives the example ``rapport templates check`` renders.
+    ``service`` rules (complaints, promises) are never capped. ``internal`` rules make
+    reminders for staff: no channel, no consent needed, never sent to the customer.
+    ``kinds`` says what staff do on each channel.
     """
 
     name: ClassVar[str]
+    label: ClassVar[str] = ""
     settings_model: ClassVar[type[RuleSettings]] = RuleSettings
+    context_model: ClassVar[type[OccasionContext]] = OccasionContext
     service: ClassVar[bool] = False
     internal: ClassVar[bool] = False
     kinds: ClassVar[Mapping[Channel, TaskKind]] = DEFAULT_KINDS
+
+    @classmethod
+    def title(cls) -> str:
+        """The staff-facing name: ``label``, else the name in words."""
+        return cls.label or cls.name.replace("_", " ").capitalize()
+
+    @classmethod
+    def reason(cls, context: Any) -> str:
+        """One line for staff on why this task is on their list (in English; the message
+        itself is in the customer's language). ``context`` is a ``context_model``."""
+        return cls.title()
+
+    @classmethod
+    def sample_context(cls, full: bool) -> dict[str, Any]:
+        """An example context for ``rapport templates check``: rich (``full``) or with
+        every optional fact missing."""
+        return {}
 
     def __init__(self, settings: RuleSettings | None = None) -> None:
         self.settings = settings if settings is not None else self.settings_model()

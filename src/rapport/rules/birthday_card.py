@@ -2,15 +2,33 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
+from typing import Any
 
 from sqlalchemy import select
 
 from rapport.config import BirthdayCardSettings
 from rapport.dates import MILESTONE_AGES
 from rapport.models.tables import Customer
-from rapport.rules.base import AlreadyPlanned, Occasion, PlanContext, Rule, planned
+from rapport.rules.base import (
+    SAMPLE_DAY,
+    AlreadyPlanned,
+    Occasion,
+    PlanContext,
+    Rule,
+    RuleContext,
+    planned,
+)
 from rapport.rules.triggers import YearlyDate, occasion_key, occasion_key_sql
+
+
+class BirthdayCardContext(RuleContext):
+    """The birthday (this year's date) and, with a known birth year, the age turned."""
+
+    birthday: dt.date
+    age: int | None = None
+    milestone: bool = False
 
 
 class BirthdayCard(Rule):
@@ -24,6 +42,19 @@ class BirthdayCard(Rule):
     """
 
     name = "birthday_card"
+    label = "Birthday card"
+    context_model = BirthdayCardContext
+
+    @classmethod
+    def reason(cls, context: BirthdayCardContext) -> str:
+        age = f", turns {context.age}" if context.age else ""
+        return f"{cls.title()}: birthday {context.birthday.strftime('%d %b')}{age}"
+
+    @classmethod
+    def sample_context(cls, full: bool) -> dict[str, Any]:
+        birthday = SAMPLE_DAY + dt.timedelta(days=7)
+        return {"birthday": birthday, "age": 50 if full else None, "milestone": full}
+
     settings_model = BirthdayCardSettings
     settings: BirthdayCardSettings
 

@@ -11,8 +11,22 @@ from sqlalchemy.orm import Session
 
 from rapport.config import CheckInCallSettings
 from rapport.models.tables import Customer, OutreachTask
-from rapport.rules.base import AlreadyPlanned, Occasion, PlanContext, Rule, cancel_superseded
+from rapport.rules.base import (
+    AlreadyPlanned,
+    Occasion,
+    PlanContext,
+    Rule,
+    RuleContext,
+    cancel_superseded,
+)
 from rapport.rules.segments import top_segment
+
+
+class CheckInCallContext(RuleContext):
+    """The last contact (None: none on record) and the cycle in days."""
+
+    last_contact: dt.date | None = None
+    every_days: int
 
 
 class CheckInCall(Rule):
@@ -28,6 +42,19 @@ class CheckInCall(Rule):
     """
 
     name = "check_in_call"
+    label = "Check-in call"
+    context_model = CheckInCallContext
+
+    @classmethod
+    def reason(cls, context: CheckInCallContext) -> str:
+        if context.last_contact is None:
+            return f"{cls.title()}: no contact on record"
+        return f"{cls.title()}: last contact {context.last_contact}"
+
+    @classmethod
+    def sample_context(cls, full: bool) -> dict[str, Any]:
+        return {"last_contact": dt.date(2026, 8, 14) if full else None, "every_days": 90}
+
     settings_model = CheckInCallSettings
     settings: CheckInCallSettings
 

@@ -18,7 +18,40 @@ from sqlalchemy.orm import Session
 from rapport.config import CaseAcknowledgeSettings, CaseFollowUpSettings, CaseSurveySettings
 from rapport.models.enums import CaseStatus
 from rapport.models.tables import Case, OutreachTask
-from rapport.rules.base import Occasion, PlanContext, Rule, cancel_open_tasks
+from rapport.rules.base import Occasion, PlanContext, Rule, RuleContext, cancel_open_tasks
+
+
+class CaseContext(RuleContext):
+    """The complaint: what, how serious, when it opened (and was resolved), and which
+    follow-up round this is."""
+
+    case_id: int
+    summary: str
+    severity: str
+    opened_on: dt.date
+    resolved_on: dt.date | None = None
+    round: int | None = None
+
+
+class _CaseRule(Rule):
+    """What the three complaint rules share: their context, reason and sample."""
+
+    context_model = CaseContext
+
+    @classmethod
+    def reason(cls, context: CaseContext) -> str:
+        return f"{cls.title()}: {context.summary} (opened {context.opened_on})"
+
+    @classmethod
+    def sample_context(cls, full: bool) -> dict[str, Any]:
+        return {
+            "case_id": 3,
+            "summary": "The espresso machine leaks water",
+            "severity": "high",
+            "opened_on": dt.date(2026, 11, 18),
+            "resolved_on": dt.date(2026, 11, 21) if cls.name == "case_survey" else None,
+            "round": 2,
+        }
 
 
 def _case_context(case: Case, ctx: PlanContext) -> dict[str, Any]:
@@ -44,10 +77,11 @@ def _cancel_for_resolved_cases(
     return cancel_open_tasks(session, rule, now, customer_ids, moot)
 
 
-class CaseAcknowledge(Rule):
+class CaseAcknowledge(_CaseRule):
     """Get in touch the day a complaint is opened: we heard you, and we are on it."""
 
     name = "case_acknowledge"
+    label = "New complaint: acknowledge"
     settings_model = CaseAcknowledgeSettings
     settings: CaseAcknowledgeSettings
     service = True
@@ -78,10 +112,11 @@ class CaseAcknowledge(Rule):
         return _cancel_for_resolved_cases(session, self.name, now, customer_ids)
 
 
-class CaseFollowUp(Rule):
+class CaseFollowUp(_CaseRule):
     """Keep in touch every ``every_days`` while a complaint stays open."""
 
     name = "case_follow_up"
+    label = "Open complaint: follow up"
     settings_model = CaseFollowUpSettings
     settings: CaseFollowUpSettings
     service = True
@@ -117,10 +152,11 @@ class CaseFollowUp(Rule):
         return _cancel_for_resolved_cases(session, self.name, now, customer_ids)
 
 
-class CaseSurvey(Rule):
+class CaseSurvey(_CaseRule):
     """Ask how we did, ``delay_days`` after a complaint was resolved."""
 
     name = "case_survey"
+    label = "Complaint resolved: survey"
     settings_model = CaseSurveySettings
     settings: CaseSurveySettings
     service = True

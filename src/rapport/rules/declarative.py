@@ -27,8 +27,10 @@ from rapport.models.tables import (
 )
 from rapport.rules.base import (
     DEFAULT_KINDS,
+    SAMPLE_DAY,
     AlreadyPlanned,
     Occasion,
+    OccasionContext,
     PlanContext,
     Rule,
     cancel_superseded,
@@ -83,10 +85,28 @@ def condition_sql(condition: CustomCondition, ctx: PlanContext) -> ColumnElement
     return and_(*parts)
 
 
+class CustomRuleContext(OccasionContext):
+    """What a ``[[custom_rules]]`` occasion carries, by trigger: the date and years (date
+    fields, calendar rules), the event's day and text, or the day the quiet began; and
+    the template folder when the rule names one."""
+
+    date_on: dt.date | None = None
+    years: int | None = None
+    event_on: dt.date | None = None
+    about: str | None = None
+    quiet_since_on: dt.date | None = None
+    template: str | None = None
+
+
 class DeclarativeRule(Rule):
     """A rule built from a ``[[custom_rules]]`` entry."""
 
     spec: ClassVar[CustomRuleSpec]
+    context_model = CustomRuleContext
+
+    @classmethod
+    def sample_context(cls, full: bool) -> dict[str, Any]:
+        return {"date_on": SAMPLE_DAY, "years": 3 if full else None, "template": cls.name}
 
     def occasions(self, ctx: PlanContext) -> Iterator[Occasion | AlreadyPlanned]:
         trigger = self.spec.trigger

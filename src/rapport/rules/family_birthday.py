@@ -3,16 +3,28 @@ birthday. Off by default; call sheets show upcoming family birthdays either way.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
+from typing import Any
 
 from sqlalchemy import select
 
 from rapport.config import FamilyBirthdaySettings
 from rapport.models.enums import Relation
 from rapport.models.tables import Customer, FamilyMember
-from rapport.rules.base import AlreadyPlanned, Occasion, PlanContext, Rule, planned
+from rapport.rules.base import AlreadyPlanned, Occasion, PlanContext, Rule, RuleContext, planned
 from rapport.rules.segments import top_segment
 from rapport.rules.triggers import YearlyDate, occasion_key, occasion_key_sql
+
+
+class FamilyBirthdayContext(RuleContext):
+    """Who has the birthday (a pet too), on which day, and the age turned if known."""
+
+    member: str
+    relation: str
+    pet: bool = False
+    birthday: dt.date
+    turns: int | None = None
 
 
 class FamilyBirthday(Rule):
@@ -20,6 +32,23 @@ class FamilyBirthday(Rule):
     in the top segment (the check-in call's ``top_share`` and ``tag``)."""
 
     name = "family_birthday"
+    label = "Family birthday"
+    context_model = FamilyBirthdayContext
+
+    @classmethod
+    def reason(cls, context: FamilyBirthdayContext) -> str:
+        return f"{cls.title()}: {context.member} ({context.relation}) on {context.birthday}"
+
+    @classmethod
+    def sample_context(cls, full: bool) -> dict[str, Any]:
+        return {
+            "member": "Eero",
+            "relation": "child" if full else "pet",
+            "pet": not full,
+            "birthday": dt.date(2026, 12, 5),
+            "turns": 11 if full else None,
+        }
+
     settings_model = FamilyBirthdaySettings
     settings: FamilyBirthdaySettings
 

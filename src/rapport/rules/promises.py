@@ -18,7 +18,35 @@ from sqlalchemy.orm import Session
 from rapport.config import PromiseDelayNoticeSettings, PromiseReminderSettings
 from rapport.models.enums import PromiseStatus
 from rapport.models.tables import OutreachTask, Promise
-from rapport.rules.base import Occasion, PlanContext, Rule, cancel_open_tasks
+from rapport.rules.base import Occasion, PlanContext, Rule, RuleContext, cancel_open_tasks
+
+
+class PromiseContext(RuleContext):
+    """The promise: what, for when, and who made it."""
+
+    promise_id: int
+    what: str
+    promised_on: dt.date
+    staff: str | None = None
+
+
+class _PromiseRule(Rule):
+    """What the two promise rules share: their context, reason and sample."""
+
+    context_model = PromiseContext
+
+    @classmethod
+    def reason(cls, context: PromiseContext) -> str:
+        return f"{cls.title()}: {context.what} (promised for {context.promised_on})"
+
+    @classmethod
+    def sample_context(cls, full: bool) -> dict[str, Any]:
+        return {
+            "promise_id": 7,
+            "what": "Order the blue raincoat in size 40",
+            "promised_on": dt.date(2026, 11, 21),
+            "staff": "Maria" if full else None,
+        }
 
 
 def _promise_context(promise: Any, ctx: PlanContext) -> dict[str, Any]:
@@ -50,10 +78,11 @@ def cancel_tasks_of_closed_promises(
     return cancel_open_tasks(session, rule, now, customer_ids, moot)
 
 
-class PromiseReminder(Rule):
+class PromiseReminder(_PromiseRule):
     """A reminder for the promise's staff member ``lead_days`` before it is due."""
 
     name = "promise_reminder"
+    label = "Promise due soon"
     settings_model = PromiseReminderSettings
     settings: PromiseReminderSettings
     internal = True
@@ -88,10 +117,11 @@ class PromiseReminder(Rule):
         )
 
 
-class PromiseDelayNotice(Rule):
+class PromiseDelayNotice(_PromiseRule):
     """Tell the customer about a delay the day after an open promise fell due."""
 
     name = "promise_delay_notice"
+    label = "Promise late: tell the customer"
     settings_model = PromiseDelayNoticeSettings
     settings: PromiseDelayNoticeSettings
     service = True

@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Collection, Iterator
+from typing import Any
 
+from pydantic import Field
 from sqlalchemy import select, type_coerce
 from sqlalchemy.orm import Session
 
@@ -15,8 +17,24 @@ from rapport.models._columns import RawTimestamp
 from rapport.models.enums import PurchaseStatus
 from rapport.models.tables import Customer, OutreachTask, Purchase
 from rapport.rhythm import Visit, rhythm_of, rhythm_window
-from rapport.rules.base import AlreadyPlanned, Occasion, PlanContext, Rule, cancel_superseded
+from rapport.rules.base import (
+    AlreadyPlanned,
+    Occasion,
+    PlanContext,
+    Rule,
+    RuleContext,
+    cancel_superseded,
+)
 from rapport.store import chunked
+
+
+class RhythmBreakContext(RuleContext):
+    """The last visit, the usual item and weekdays, and the usual gap between visits."""
+
+    last_purchase_on: dt.date
+    usual_item: str | None = None
+    usual_weekdays: list[int] = Field(default_factory=list)
+    median_gap_days: float
 
 
 class RhythmBreak(Rule):
@@ -30,6 +48,25 @@ class RhythmBreak(Rule):
     """
 
     name = "rhythm_break"
+    label = "We miss you"
+    context_model = RhythmBreakContext
+
+    @classmethod
+    def reason(cls, context: RhythmBreakContext) -> str:
+        return (
+            f"{cls.title()}: usually every {context.median_gap_days:g} days, "
+            f"last {context.last_purchase_on}"
+        )
+
+    @classmethod
+    def sample_context(cls, full: bool) -> dict[str, Any]:
+        return {
+            "last_purchase_on": dt.date(2026, 10, 2),
+            "usual_item": "Coffee beans, 1 kg" if full else None,
+            "usual_weekdays": [0, 4] if full else [],
+            "median_gap_days": 14.0,
+        }
+
     settings_model = RhythmBreakSettings
     settings: RhythmBreakSettings
 

@@ -14,7 +14,7 @@ import calendar
 import datetime as dt
 import hashlib
 from collections.abc import Iterator, Mapping
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from sqlalchemy import select
 
@@ -22,7 +22,7 @@ from rapport.config import SurpriseSettings
 from rapport.consent import reachable_on
 from rapport.models.enums import CaseStatus, Channel, CustomerStatus, TaskKind
 from rapport.models.tables import Case, Customer, OutreachTask
-from rapport.rules.base import Occasion, PlanContext, Rule
+from rapport.rules.base import Occasion, PlanContext, Rule, RuleContext
 from rapport.rules.segments import top_segment
 
 
@@ -31,10 +31,24 @@ def rank(seed: str, month: str, external_id: str) -> str:
     return hashlib.sha256(f"{seed}:{month}:{external_id}".encode()).hexdigest()
 
 
+class SurpriseContext(RuleContext):
+    """The month of the draw and the gift's value (empty: not set)."""
+
+    month: str
+    gift_value: str = ""
+
+
 class Surprise(Rule):
     """A few gifts a month for the top segment, within a budget."""
 
     name = "surprise"
+    label = "Surprise gift"
+    context_model = SurpriseContext
+
+    @classmethod
+    def sample_context(cls, full: bool) -> dict[str, Any]:
+        return {"month": "2026-11", "gift_value": "25" if full else ""}
+
     settings_model = SurpriseSettings
     settings: SurpriseSettings
     kinds: ClassVar[Mapping[Channel, TaskKind]] = dict.fromkeys(Channel, TaskKind.GIFT)

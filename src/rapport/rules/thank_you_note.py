@@ -9,15 +9,34 @@ from collections.abc import Collection, Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import Any, ClassVar
 
+from pydantic import Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from rapport.config import ThankYouNoteSettings
 from rapport.models.enums import OPEN_TASK_STATUSES, Channel, PurchaseStatus, TaskKind, TaskStatus
 from rapport.models.tables import Customer, OutreachTask, Purchase
-from rapport.rules.base import DEFAULT_KINDS, Occasion, PlanContext, Rule
+from rapport.rules.base import DEFAULT_KINDS, Occasion, PlanContext, Rule, RuleContext
 from rapport.rules.welcome import is_new_customer, welcomes_and_thanks
 from rapport.store import chunked
+
+
+class ThankedPurchase(RuleContext):
+    """One purchase a note thanks for, as templates see it."""
+
+    description: str | None = None
+    category: str | None = None
+    amount: Decimal
+    currency: str | None = None
+    date: dt.date
+
+
+class ThankYouNoteContext(RuleContext):
+    """The purchases of the group and what they add up to."""
+
+    purchases: list[ThankedPurchase] = Field(default_factory=list)
+    total: Decimal | None = None
+    currency: str | None = None
 
 
 class ThankYouNote(Rule):
@@ -32,6 +51,32 @@ class ThankYouNote(Rule):
     """
 
     name = "thank_you_note"
+    label = "Thank-you note"
+    context_model = ThankYouNoteContext
+
+    @classmethod
+    def reason(cls, context: ThankYouNoteContext) -> str:
+        if not context.purchases:
+            return cls.title()
+        items = [
+            f"{p.description or 'purchase'} ({p.amount} {p.currency or ''})".strip()
+            for p in context.purchases
+        ]
+        return f"{cls.title()}: " + "; ".join(items)
+
+    @classmethod
+    def sample_context(cls, full: bool) -> dict[str, Any]:
+        purchases: list[dict[str, Any]] = [
+            {"description": "Espresso machine", "category": "kitchen",
+             "amount": Decimal("649.90"), "currency": "EUR", "date": dt.date(2026, 11, 20)},
+            {"description": "Milk jug", "category": "kitchen",
+             "amount": Decimal("24.50"), "currency": "EUR", "date": dt.date(2026, 11, 21)},
+        ]  # fmt: skip
+        if not full:
+            purchases = [{**purchases[0], "description": None}]
+        total = sum((p["amount"] for p in purchases), Decimal(0))
+        return {"purchases": purchases, "total": total, "currency": "EUR"}
+
     settings_model = ThankYouNoteSettings
     settings: ThankYouNoteSettings
     kinds: ClassVar[Mapping[Channel, TaskKind]] = {**DEFAULT_KINDS, Channel.MAIL: TaskKind.NOTE}

@@ -11,14 +11,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator, Mapping
 from decimal import Decimal
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from sqlalchemy import and_, select
 
 from rapport.config import Settings, WelcomeSettings
 from rapport.models.enums import Channel, PurchaseStatus, TaskKind
 from rapport.models.tables import Customer, Purchase
-from rapport.rules.base import DEFAULT_KINDS, Occasion, PlanContext, Rule
+from rapport.rules.base import DEFAULT_KINDS, SAMPLE_DAY, Occasion, PlanContext, Rule, RuleContext
 
 
 def is_new_customer(
@@ -47,10 +47,36 @@ def welcomes_and_thanks(settings: Settings, amount: Decimal | None, currency: st
     )
 
 
+class WelcomeContext(RuleContext):
+    """The first purchase's day and item; ``thanks`` when it also earned a thank-you."""
+
+    first_purchase_on: dt.date
+    item: str | None = None
+    thanks: bool = False
+
+
 class Welcome(Rule):
     """A welcome note ``delay_days`` after a new customer's first purchase, once each."""
 
     name = "welcome"
+    label = "Welcome"
+    context_model = WelcomeContext
+
+    @classmethod
+    def reason(cls, context: WelcomeContext) -> str:
+        thanks = " (and thanks)" if context.thanks else ""
+        if context.item:
+            return f"{cls.title()}{thanks}: first purchase {context.item}"
+        return f"{cls.title()}{thanks}"
+
+    @classmethod
+    def sample_context(cls, full: bool) -> dict[str, Any]:
+        return {
+            "first_purchase_on": SAMPLE_DAY - dt.timedelta(days=3),
+            "item": "Espresso machine" if full else None,
+            "thanks": full,
+        }
+
     settings_model = WelcomeSettings
     settings: WelcomeSettings
     kinds: ClassVar[Mapping[Channel, TaskKind]] = {**DEFAULT_KINDS, Channel.MAIL: TaskKind.NOTE}

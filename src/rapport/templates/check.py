@@ -56,7 +56,7 @@ def check_templates(renderer: Renderer) -> list[TemplateCheck]:
 
 def _render_both(renderer: Renderer, rule: str, kind: str, language: str) -> str | None:
     for full in (True, False):
-        variables = sample_variables(rule, kind, full=full)
+        variables = sample_variables(rule, kind, full=full, rules=renderer.rules)
         shape = "rich sample" if full else "sparse sample"
         try:
             if kind == "call":

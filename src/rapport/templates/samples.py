@@ -7,10 +7,16 @@ for a customer we know a lot about and for one we know almost nothing about.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-SAMPLE_TODAY = dt.date(2026, 11, 23)
+from rapport.rules import BUILTIN_RULES, Rule
+from rapport.rules.base import SAMPLE_DAY
+
+SAMPLE_TODAY = SAMPLE_DAY
+#: The rules a sample is looked up in when none are given.
+BUILTIN_BY_NAME: Mapping[str, type[Rule]] = {rule.name: rule for rule in BUILTIN_RULES}
 
 
 def sample_customer(full: bool) -> dict[str, Any]:
@@ -111,7 +117,11 @@ def sample_customer(full: bool) -> dict[str, Any]:
     }
 
 
-def sample_occasion(rule: str, kind: str, full: bool) -> dict[str, Any]:
+def sample_occasion(
+    rule: str, kind: str, full: bool, rules: Mapping[str, type[Rule]] | None = None
+) -> dict[str, Any]:
+    """The occasion of a sample task: the rule's own example context (a template folder
+    no rule is named after gets the common part only)."""
     occasion: dict[str, Any] = {
         "rule": rule,
         "kind": kind,
@@ -122,94 +132,19 @@ def sample_occasion(rule: str, kind: str, full: bool) -> dict[str, Any]:
         "window_end": SAMPLE_TODAY + dt.timedelta(days=7),
         "late": False,
     }
-    if rule == "birthday_card":
-        occasion.update(
-            birthday=SAMPLE_TODAY + dt.timedelta(days=7),
-            age=50 if full else None,
-            milestone=full,
-        )
-    elif rule == "thank_you_note":
-        purchases: list[dict[str, Any]] = [
-            {
-                "description": "Espresso machine",
-                "category": "kitchen",
-                "amount": Decimal("649.90"),
-                "currency": "EUR",
-                "date": dt.date(2026, 11, 20),
-            },
-            {
-                "description": "Milk jug",
-                "category": "kitchen",
-                "amount": Decimal("24.50"),
-                "currency": "EUR",
-                "date": dt.date(2026, 11, 21),
-            },
-        ]
-        if not full:
-            purchases = [{**purchases[0], "description": None}]
-        occasion.update(
-            purchases=purchases,
-            total=sum((p["amount"] for p in purchases), Decimal(0)),
-            currency="EUR",
-        )
-    elif rule == "check_in_call":
-        occasion.update(last_contact=dt.date(2026, 8, 14) if full else None, every_days=90)
-    elif rule == "welcome":
-        occasion.update(
-            first_purchase_on=dt.date(2026, 11, 20),
-            item="Espresso machine" if full else None,
-            thanks=full,
-        )
-    elif rule.startswith("aftercare"):
-        occasion.update(item="Espresso machine" if full else None, bought_on=dt.date(2026, 11, 9))
-    elif rule == "anniversary":
-        occasion.update(
-            anniversary="important_date" if full else "customer_since",
-            label="Wedding anniversary" if full else None,
-            anniversary_on=dt.date(2026, 11, 26),
-            years=20 if full else 1,
-        )
-    elif rule == "family_birthday":
-        occasion.update(
-            member="Eero",
-            relation="child" if full else "pet",
-            pet=not full,
-            birthday=dt.date(2026, 12, 5),
-            turns=11 if full else None,
-        )
-    elif rule == "rhythm_break":
-        occasion.update(
-            last_purchase_on=dt.date(2026, 10, 2),
-            usual_item="Coffee beans, 1 kg" if full else None,
-            usual_weekdays=[0, 4] if full else [],
-            median_gap_days=14.0,
-        )
-    elif rule == "surprise":
-        occasion.update(month="2026-11", gift_value="25" if full else "")
-    elif rule.startswith("promise_"):
-        occasion.update(
-            promise_id=7,
-            what="Order the blue raincoat in size 40",
-            promised_on=dt.date(2026, 11, 21),
-            staff="Maria" if full else None,
-        )
-    elif rule.startswith("case_"):
-        occasion.update(
-            case_id=3,
-            summary="The espresso machine leaks water",
-            severity="high",
-            opened_on=dt.date(2026, 11, 18),
-            resolved_on=dt.date(2026, 11, 21) if rule == "case_survey" else None,
-            round=2,
-        )
+    known = (rules if rules is not None else BUILTIN_BY_NAME).get(rule)
+    if known is not None:
+        occasion.update(known.sample_context(full))
     return occasion
 
 
-def sample_variables(rule: str, kind: str, *, full: bool) -> dict[str, Any]:
+def sample_variables(
+    rule: str, kind: str, *, full: bool, rules: Mapping[str, type[Rule]] | None = None
+) -> dict[str, Any]:
     """Template variables for one rule and kind, rich (``full``) or nearly empty."""
     return {
         "customer": sample_customer(full),
-        "occasion": sample_occasion(rule, kind, full),
+        "occasion": sample_occasion(rule, kind, full, rules),
         "business": {
             "name": "Harbour Books",
             "signature": "Maria and the Harbour Books team" if full else None,
