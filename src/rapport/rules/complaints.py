@@ -58,6 +58,7 @@ class CaseAcknowledge(Rule):
                 Case.status == CaseStatus.OPEN,
                 Case.opened_at >= ctx.day_start(ctx.first_due),
                 Case.opened_at < ctx.day_start(ctx.last_due + dt.timedelta(days=1)),
+                ctx.history.before(Case.opened_at),
             )
         )
         for case in cases:
@@ -92,6 +93,7 @@ class CaseFollowUp(Rule):
             select(Case).where(
                 Case.status == CaseStatus.OPEN,
                 Case.opened_at < ctx.day_start(ctx.last_due - dt.timedelta(days=every - 1)),
+                ctx.history.before(Case.opened_at),
             )
         )
         for case in cases:
@@ -132,6 +134,7 @@ class CaseSurvey(Rule):
                 Case.status == CaseStatus.RESOLVED,
                 Case.resolved_at >= ctx.day_start(ctx.first_due - delay),
                 Case.resolved_at < ctx.day_start(ctx.last_due - delay + dt.timedelta(days=1)),
+                ctx.history.before(Case.resolved_at),
             )
         )
         for case in cases:

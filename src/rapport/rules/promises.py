@@ -65,6 +65,7 @@ class PromiseReminder(Rule):
                 Promise.status == PromiseStatus.OPEN,
                 Promise.due_at >= ctx.day_start(ctx.first_due + lead),
                 Promise.due_at < ctx.day_start(ctx.last_due + lead + dt.timedelta(days=1)),
+                ctx.history.before(Promise.created_at),
             )
         ).scalars()
         for promise in promises:
@@ -103,6 +104,7 @@ class PromiseDelayNotice(Rule):
                 Promise.status == PromiseStatus.OPEN,
                 Promise.due_at >= ctx.day_start(ctx.first_due - dt.timedelta(days=1)),
                 Promise.due_at < ctx.day_start(ctx.last_due),
+                ctx.history.before(Promise.created_at),
             )
         ).scalars()
         for promise in promises:

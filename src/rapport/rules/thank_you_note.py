@@ -43,7 +43,11 @@ class ThankYouNote(Rule):
         until = ctx.day_start(ctx.last_due - delay + dt.timedelta(days=1))
         purchases = ctx.session.execute(
             self._qualifying(ctx.settings.business.currency)
-            .where(Purchase.occurred_at >= since, Purchase.occurred_at < until)
+            .where(
+                Purchase.occurred_at >= since,
+                Purchase.occurred_at < until,
+                ctx.history.before(Purchase.occurred_at),
+            )
             .order_by(Purchase.customer_id, Purchase.occurred_at, Purchase.id)
         ).all()
         by_customer: dict[int, list[Any]] = defaultdict(list)
