@@ -92,7 +92,7 @@ def engine(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[E
     if backend == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'rapport.db'}"
     else:
-        url = postgres_url()
+        url = worker_postgres_url()
     engine = create_engine(url)
     if backend == "postgresql":
         with engine.begin() as connection:
@@ -101,6 +101,24 @@ def engine(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[E
     migrate(engine)
     yield engine
     engine.dispose()
+
+
+def worker_postgres_url() -> str:
+    """The shared test database, or under pytest-xdist one database per worker (the
+    workers' tests would otherwise empty each other's tables)."""
+    base = postgres_url()
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return base
+    name = f"{make_url(base).database}_{worker}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
+    return make_url(base).set(database=name).render_as_string(hide_password=False)
 
 
 @pytest.fixture
