@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import zoneinfo
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -19,7 +20,7 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from rapport import Rapport, parse_settings
+from rapport import Rapport, create_engine, migrate, parse_settings
 from rapport.models.tables import Customer
 from rapport.rules.history import History
 from tests.conftest import FixedClock, empty_tables, only_rules
@@ -43,6 +44,21 @@ CUSTOM_RULES = [
         "action": {"channels": ["email"]},
     },
 ]
+
+
+@pytest.fixture
+def engine(fresh_url: str) -> Iterator[Engine]:
+    """A database of its own: the differential test empties it between examples, and no
+    other test may see these customers (the shared test database runs tests at once)."""
+    engine = create_engine(fresh_url)
+    migrate(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def rapport(engine: Engine, clock: FixedClock) -> Rapport:
+    return crm_for(engine, clock)
 
 
 def crm_for(engine: Engine, clock: FixedClock, **rules: Any) -> Rapport:
