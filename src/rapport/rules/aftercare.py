@@ -55,6 +55,7 @@ class Aftercare(Rule):
             Purchase.status == PurchaseStatus.COMPLETED,
             Purchase.occurred_at >= ctx.day_start(ctx.first_due - after),
             Purchase.occurred_at < ctx.day_start(ctx.last_due - after + dt.timedelta(days=1)),
+            ctx.history.before(Purchase.occurred_at),
         ]
         if s.category is not None:
             conditions.append(Purchase.category == s.category)

@@ -26,6 +26,7 @@ from rapport.config import RuleSettings, Settings
 from rapport.dates import WorkingDays
 from rapport.models.enums import OPEN_TASK_STATUSES, Channel, TaskKind, TaskStatus
 from rapport.models.tables import Customer, OutreachTask
+from rapport.rules.history import History
 
 #: The day ``rapport templates check`` renders its examples for.
 SAMPLE_DAY = dt.date(2026, 11, 23)
@@ -111,6 +112,18 @@ class PlanContext:
     def day_start(self, day: dt.date) -> dt.datetime:
         """The first instant of a business calendar day, in UTC."""
         return dt.datetime.combine(day, dt.time.min, tzinfo=self.zone).astimezone(dt.UTC)
+
+    @cached_property
+    def history(self) -> History:
+        """Purchases, spend and contacts as they stood on ``as_of``: rules read these
+        instead of the ``Customer`` rollups, so a plan for an earlier day sees that day.
+        Built on first use, after the planner's housekeeping has aged the spend."""
+        return History.of(
+            self.session,
+            as_of=self.as_of,
+            cutoff=self.day_start(self.as_of + dt.timedelta(days=1)),
+            currency=self.settings.business.currency,
+        )
 
 
 class OccasionContext(BaseModel):

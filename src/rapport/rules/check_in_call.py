@@ -60,7 +60,8 @@ class CheckInCall(Rule):
 
     def occasions(self, ctx: PlanContext) -> Iterator[Occasion | AlreadyPlanned]:
         s = self.settings
-        anchor = func.coalesce(Customer.last_contact_at, Customer.created_at)
+        history = ctx.history
+        anchor = func.coalesce(history.last_contact_at, Customer.created_at)
         shortest = ctx.session.scalar(select(func.min(Customer.check_in_every_days)))
         every_min = min(s.every_days, shortest or s.every_days)
         # Coarse filter in SQL: nobody whose last contact is too recent for any cycle.
@@ -80,8 +81,8 @@ class CheckInCall(Rule):
             select(
                 Customer.id,
                 anchor.label("anchor"),
-                Customer.last_contact_at,
-                Customer.last_purchase_at,
+                history.last_contact_at.label("last_contact_at"),
+                history.last_purchase_at.label("last_purchase_at"),
                 Customer.check_in_every_days,
                 done.label("done"),
             ).where(self._segment(ctx), anchor < stale_by)
@@ -99,6 +100,7 @@ class CheckInCall(Rule):
             self.settings.tag,
             Customer.check_in_every_days.is_not(None),
             thresholds=ctx.spend_thresholds,
+            spend=ctx.history.spend_365d,
         )
 
     def _occasion(self, ctx: PlanContext, row: Any) -> Occasion | None:

@@ -92,6 +92,7 @@ class CaseAcknowledge(_CaseRule):
                 Case.status == CaseStatus.OPEN,
                 Case.opened_at >= ctx.day_start(ctx.first_due),
                 Case.opened_at < ctx.day_start(ctx.last_due + dt.timedelta(days=1)),
+                ctx.history.before(Case.opened_at),
             )
         )
         for case in cases:
@@ -127,6 +128,7 @@ class CaseFollowUp(_CaseRule):
             select(Case).where(
                 Case.status == CaseStatus.OPEN,
                 Case.opened_at < ctx.day_start(ctx.last_due - dt.timedelta(days=every - 1)),
+                ctx.history.before(Case.opened_at),
             )
         )
         for case in cases:
@@ -168,6 +170,7 @@ class CaseSurvey(_CaseRule):
                 Case.status == CaseStatus.RESOLVED,
                 Case.resolved_at >= ctx.day_start(ctx.first_due - delay),
                 Case.resolved_at < ctx.day_start(ctx.last_due - delay + dt.timedelta(days=1)),
+                ctx.history.before(Case.resolved_at),
             )
         )
         for case in cases:

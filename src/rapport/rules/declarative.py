@@ -73,15 +73,19 @@ def condition_sql(condition: CustomCondition, ctx: PlanContext) -> ColumnElement
         segment = ctx.settings.rules.check_in_call
         parts.append(
             top_segment(
-                ctx.session, segment.top_share, segment.tag, thresholds=ctx.spend_thresholds
+                ctx.session,
+                segment.top_share,
+                segment.tag,
+                thresholds=ctx.spend_thresholds,
+                spend=ctx.history.spend_365d,
             )
         )
     if condition.min_spend_365d is not None:
-        parts.append(Customer.spend_365d >= condition.min_spend_365d)
+        parts.append(ctx.history.spend_365d >= condition.min_spend_365d)
     if condition.min_lifetime_value is not None:
-        parts.append(Customer.lifetime_value >= condition.min_lifetime_value)
+        parts.append(ctx.history.lifetime_value >= condition.min_lifetime_value)
     if condition.min_purchase_count is not None:
-        parts.append(Customer.purchase_count >= condition.min_purchase_count)
+        parts.append(ctx.history.purchase_count >= condition.min_purchase_count)
     return and_(*parts)
 
 
@@ -203,7 +207,11 @@ class DeclarativeRule(Rule):
         since = ctx.day_start(ctx.first_due - offset)
         until = ctx.day_start(ctx.last_due - offset + dt.timedelta(days=1))
         model: Any = Purchase if trigger.event == "purchase" else Interaction
-        conditions: list[Any] = [model.occurred_at >= since, model.occurred_at < until]
+        conditions: list[Any] = [
+            model.occurred_at >= since,
+            model.occurred_at < until,
+            ctx.history.before(model.occurred_at),
+        ]
         if trigger.event == "purchase":
             conditions.append(Purchase.status == PurchaseStatus.COMPLETED)
             if trigger.category is not None:
@@ -232,7 +240,7 @@ class DeclarativeRule(Rule):
 
     def _inactivity(self, ctx: PlanContext) -> Iterator[Occasion]:
         days = int(self.spec.trigger.inactive_days or 0)
-        anchor = func.coalesce(Customer.last_contact_at, Customer.created_at)
+        anchor = func.coalesce(ctx.history.last_contact_at, Customer.created_at)
         rows = ctx.session.execute(
             select(Customer.id, anchor.label("anchor")).where(
                 anchor < ctx.day_start(ctx.last_due - dt.timedelta(days=days - 1)),

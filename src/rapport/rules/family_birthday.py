@@ -70,6 +70,7 @@ class FamilyBirthday(Rule):
                     segment.top_share,
                     segment.tag,
                     thresholds=ctx.spend_thresholds,
+                    spend=ctx.history.spend_365d,
                 ),
             )
         )

@@ -94,6 +94,7 @@ class PromiseReminder(_PromiseRule):
                 Promise.status == PromiseStatus.OPEN,
                 Promise.due_at >= ctx.day_start(ctx.first_due + lead),
                 Promise.due_at < ctx.day_start(ctx.last_due + lead + dt.timedelta(days=1)),
+                ctx.history.before(Promise.created_at),
             )
         ).scalars()
         for promise in promises:
@@ -133,6 +134,7 @@ class PromiseDelayNotice(_PromiseRule):
                 Promise.status == PromiseStatus.OPEN,
                 Promise.due_at >= ctx.day_start(ctx.first_due - dt.timedelta(days=1)),
                 Promise.due_at < ctx.day_start(ctx.last_due),
+                ctx.history.before(Promise.created_at),
             )
         ).scalars()
         for promise in promises:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from typing import Any
 
 from pydantic import Field
@@ -16,7 +16,7 @@ from rapport.dates import LocalDays
 from rapport.models._columns import RawTimestamp
 from rapport.models.enums import PurchaseStatus
 from rapport.models.tables import Customer, OutreachTask, Purchase
-from rapport.rhythm import Visit, rhythm_of, rhythm_window
+from rapport.rhythm import Visit, lapse, rhythm_of, rhythm_window
 from rapport.rules.base import (
     AlreadyPlanned,
     Occasion,
@@ -44,7 +44,8 @@ class RhythmBreak(Rule):
 
     The due day is a rollup on the customer (``rhythm_due_on``, indexed, kept by every
     purchase write), so a day's plan reads only the regulars who fall due, never the
-    purchase history of every customer.
+    purchase history of every customer. A plan for a day before later purchases
+    recomputes the lapse from the purchases dated by then instead.
     """
 
     name = "rhythm_break"
@@ -72,30 +73,34 @@ class RhythmBreak(Rule):
 
     def occasions(self, ctx: PlanContext) -> Iterator[Occasion | AlreadyPlanned]:
         s = self.settings
+        last_bought = ctx.history.last_purchase_at
         # A "we miss you" planned for this very last purchase has this occasion's key.
         done = (
             select(OutreachTask.id)
             .where(
                 OutreachTask.customer_id == Customer.id,
                 OutreachTask.rule == self.name,
-                OutreachTask.anchor_at == Customer.last_purchase_at,
+                OutreachTask.anchor_at == last_bought,
             )
             .exists()
         )
-        due: dict[int, tuple[dt.datetime | None, dt.date | None]] = {}
-        for row in ctx.session.execute(
-            select(
-                Customer.id, Customer.last_purchase_at, Customer.rhythm_due_on, done.label("done")
-            ).where(
-                Customer.rhythm_visits >= s.min_purchases,
-                Customer.rhythm_due_on >= ctx.first_due,
-                Customer.rhythm_due_on <= ctx.last_due,
+        rows: Iterable[Any]
+        if ctx.history.current:
+            rows = ctx.session.execute(
+                select(Customer.id, Customer.last_purchase_at, Customer.rhythm_due_on, done).where(
+                    Customer.rhythm_visits >= s.min_purchases,
+                    Customer.rhythm_due_on >= ctx.first_due,
+                    Customer.rhythm_due_on <= ctx.last_due,
+                )
             )
-        ):
-            if row.done:
-                yield AlreadyPlanned(row.id)
+        else:
+            rows = self._due_as_of(ctx, last_bought, done)
+        due: dict[int, tuple[dt.datetime | None, dt.date | None]] = {}
+        for customer_id, last_purchase, due_on, is_done in rows:
+            if is_done:
+                yield AlreadyPlanned(customer_id)
             else:
-                due[row.id] = (row.last_purchase_at, row.rhythm_due_on)
+                due[customer_id] = (last_purchase, due_on)
         # Their purchases, for the usual item and days the message mentions.
         days = LocalDays(ctx.zone)
         visits: dict[int, list[Visit]] = defaultdict(list)
@@ -108,6 +113,7 @@ class RhythmBreak(Rule):
                 ).where(
                     Purchase.customer_id.in_(batch),
                     Purchase.status == PurchaseStatus.COMPLETED,
+                    ctx.history.before(Purchase.occurred_at),
                 )
             )
             for customer_id, occurred_at, description in rows:
@@ -131,6 +137,46 @@ class RhythmBreak(Rule):
                 },
                 anchor_at=last_purchase_at,
             )
+
+    def _due_as_of(
+        self, ctx: PlanContext, last_purchase_at: Any, done: Any
+    ) -> Iterator[tuple[int, dt.datetime | None, dt.date, bool]]:
+        """(customer, last purchase, due day, planned) of the regulars falling due, from
+        the purchases dated by the plan's day: the rollup counts later ones too. A lapse
+        lasts under a year, so only customers who bought in the year before the plan's
+        first day can fall due in it."""
+        days = LocalDays(ctx.zone)
+        completed = (
+            Purchase.status == PurchaseStatus.COMPLETED,
+            ctx.history.before(Purchase.occurred_at),
+        )
+        bought = select(Purchase.customer_id).where(
+            *completed,
+            Purchase.occurred_at >= ctx.day_start(ctx.first_due - dt.timedelta(days=366)),
+        )
+        for batch in chunked(sorted(set(ctx.session.scalars(bought)))):
+            visits: dict[int, list[Visit]] = defaultdict(list)
+            purchases = ctx.session.execute(
+                select(
+                    Purchase.customer_id, type_coerce(Purchase.occurred_at, RawTimestamp())
+                ).where(Purchase.customer_id.in_(batch), *completed)
+            )
+            for customer_id, occurred_at in purchases:
+                visits[customer_id].append(Visit(days.of(occurred_at), None))
+            lapses: dict[int, dt.date] = {}
+            for customer_id, mine in visits.items():
+                count, due_on = lapse(mine)
+                wanted = due_on is not None and ctx.first_due <= due_on <= ctx.last_due
+                if count >= self.settings.min_purchases and wanted:
+                    assert due_on is not None
+                    lapses[customer_id] = due_on
+            if not lapses:
+                continue
+            found = ctx.session.execute(
+                select(Customer.id, last_purchase_at, done).where(Customer.id.in_(sorted(lapses)))
+            )
+            for customer_id, last_purchase, is_done in found:
+                yield customer_id, last_purchase, lapses[customer_id], bool(is_done)
 
     def reconcile(
         self, session: Session, now: dt.datetime, customer_ids: Collection[int] | None

@@ -17,17 +17,23 @@ from rapport.models.enums import CustomerStatus
 from rapport.models.tables import Customer, CustomerTag
 
 
-def top_spend_threshold(session: Session, top_share: float) -> Any:
-    """The smallest trailing spend still inside the top share, or None for nobody."""
-    spenders = (Customer.status == CustomerStatus.ACTIVE) & (Customer.spend_365d > 0)
+def top_spend_threshold(session: Session, top_share: float, spend: Any = None) -> Any:
+    """The smallest trailing spend still inside the top share, or None for nobody.
+
+    ``spend`` is the trailing spend to rank by (default: the rollup; a plan passes its
+    :class:`~rapport.rules.history.History`'s, so an earlier day ranks that day's spend).
+    """
+    spend = Customer.spend_365d if spend is None else spend
+    spenders = (Customer.status == CustomerStatus.ACTIVE) & (spend > 0)
     count = session.scalar(select(func.count()).select_from(Customer).where(spenders)) or 0
     top = math.ceil(top_share * count)
     if top == 0:
         return None
     return session.scalar(
-        select(Customer.spend_365d)
+        select(spend)
+        .select_from(Customer)
         .where(spenders)
-        .order_by(Customer.spend_365d.desc())
+        .order_by(spend.desc())
         .offset(top - 1)
         .limit(1)
     )
@@ -47,23 +53,24 @@ def top_segment(
     tag: str | None,
     *also: ColumnElement[bool],
     thresholds: dict[float, Any] | None = None,
+    spend: Any = None,
 ) -> ColumnElement[bool]:
     """SQL for "in the top segment" (or any of ``also``).
 
     ``thresholds`` keeps the spend threshold of each share for the rules of one plan (it
-    does not change while they run).
+    does not change while they run). ``spend`` is the trailing spend to judge by, as in
+    :func:`top_spend_threshold`.
     """
+    spend = Customer.spend_365d if spend is None else spend
     members: list[ColumnElement[bool]] = list(also)
     if tag:
         members.append(has_tag(tag))
     if thresholds is None:
-        threshold = top_spend_threshold(session, top_share)
+        threshold = top_spend_threshold(session, top_share, spend)
     else:
         if top_share not in thresholds:
-            thresholds[top_share] = top_spend_threshold(session, top_share)
+            thresholds[top_share] = top_spend_threshold(session, top_share, spend)
         threshold = thresholds[top_share]
     if threshold is not None:
-        members.append(
-            (Customer.spend_365d >= threshold) & (Customer.status == CustomerStatus.ACTIVE)
-        )
+        members.append((spend >= threshold) & (Customer.status == CustomerStatus.ACTIVE))
     return or_(false(), *members)

@@ -81,13 +81,15 @@ class Surprise(Rule):
         wanted = self.gifts_per_month() - len(drawn)
         if wanted <= 0:
             return
-        year_ago = ctx.day_start(month_start - dt.timedelta(days=365))
+        # Gifts of the 12 months up to this one, by the month they were for: a gift
+        # planned for a later month (a plan for a past month) did not exist yet.
         recently = (
             select(OutreachTask.id)
             .where(
                 OutreachTask.customer_id == Customer.id,
                 OutreachTask.rule == self.name,
-                OutreachTask.created_at >= year_ago,
+                OutreachTask.due_on >= month_start - dt.timedelta(days=365),
+                OutreachTask.due_on <= month_end,
             )
             .exists()
         )
@@ -99,7 +101,11 @@ class Surprise(Rule):
             Customer.do_not_contact.is_(False),
             reachable_on(self.settings.channels, ctx.settings.consent),
             top_segment(
-                ctx.session, segment.top_share, segment.tag, thresholds=ctx.spend_thresholds
+                ctx.session,
+                segment.top_share,
+                segment.tag,
+                thresholds=ctx.spend_thresholds,
+                spend=ctx.history.spend_365d,
             ),
             ~recently,
         ]

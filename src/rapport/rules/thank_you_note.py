@@ -91,9 +91,15 @@ class ThankYouNote(Rule):
         until = ctx.day_start(ctx.last_due - delay + dt.timedelta(days=1))
         purchases = ctx.session.execute(
             self._qualifying(ctx.settings.business.currency)
-            .add_columns(Customer.first_purchase_at, Customer.customer_since)
+            .add_columns(
+                ctx.history.first_purchase_at.label("first_purchase_at"), Customer.customer_since
+            )
             .join(Customer, Customer.id == Purchase.customer_id)
-            .where(Purchase.occurred_at >= since, Purchase.occurred_at < until)
+            .where(
+                Purchase.occurred_at >= since,
+                Purchase.occurred_at < until,
+                ctx.history.before(Purchase.occurred_at),
+            )
             .order_by(Purchase.customer_id, Purchase.occurred_at, Purchase.id)
         ).all()
         welcome = ctx.settings.rules.welcome

@@ -84,10 +84,11 @@ class Welcome(Rule):
     def occasions(self, ctx: PlanContext) -> Iterator[Occasion]:
         s = self.settings
         delay = dt.timedelta(days=s.delay_days)
+        first_purchase_at = ctx.history.first_purchase_at
         first = ctx.session.execute(
             select(
                 Customer.id,
-                Customer.first_purchase_at,
+                first_purchase_at.label("first_purchase_at"),
                 Customer.customer_since,
                 Purchase.description,
                 Purchase.amount,
@@ -97,14 +98,13 @@ class Welcome(Rule):
                 Purchase,
                 and_(
                     Purchase.customer_id == Customer.id,
-                    Purchase.occurred_at == Customer.first_purchase_at,
+                    Purchase.occurred_at == first_purchase_at,
                     Purchase.status == PurchaseStatus.COMPLETED,
                 ),
             )
             .where(
-                Customer.first_purchase_at >= ctx.day_start(ctx.first_due - delay),
-                Customer.first_purchase_at
-                < ctx.day_start(ctx.last_due - delay + dt.timedelta(days=1)),
+                first_purchase_at >= ctx.day_start(ctx.first_due - delay),
+                first_purchase_at < ctx.day_start(ctx.last_due - delay + dt.timedelta(days=1)),
             )
             .order_by(Customer.id, Purchase.amount.desc())
         )
