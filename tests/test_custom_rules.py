@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Annotated
 
 import pytest
@@ -11,7 +12,16 @@ from dateutil.relativedelta import relativedelta
 from pydantic import Field
 from sqlalchemy import Engine, select
 
-from rapport import ConfigError, Occasion, PlanContext, Rapport, Rule, parse_settings
+from rapport import (
+    ConfigError,
+    Occasion,
+    PlanContext,
+    Rapport,
+    Rule,
+    RuleContext,
+    occasion_key,
+    parse_settings,
+)
 from rapport.config import RuleSettings
 from rapport.models import Channel, Purchase, PurchaseStatus
 from tests.conftest import FixedClock
@@ -23,12 +33,25 @@ class CarServiceSettings(RuleSettings):
     category: str = "car"
 
 
+class CarServiceContext(RuleContext):
+    """What the call is about: the car purchase and its day."""
+
+    purchase_id: int
+    bought_on: dt.date
+
+
 class CarServiceReminder(Rule):
     """Call car buyers when their first service is coming up."""
 
     name = "car_service"
+    label = "Car service due"
     settings_model = CarServiceSettings
     settings: CarServiceSettings
+    context_model = CarServiceContext
+
+    @classmethod
+    def reason(cls, context: CarServiceContext) -> str:
+        return f"{cls.title()}: car bought {context.bought_on:%d %b %Y}"
 
     def occasions(self, ctx: PlanContext) -> Iterator[Occasion]:
         offset = relativedelta(months=self.settings.months_after)
@@ -43,14 +66,15 @@ class CarServiceReminder(Rule):
             )
         )
         for purchase_id, customer_id, occurred_at in rows:
-            due = ctx.local_date(occurred_at) + offset
+            bought_on = ctx.local_date(occurred_at)
+            due = bought_on + offset
             yield Occasion(
                 customer_id=customer_id,
-                occasion_key=f"{self.name}:{customer_id}:{purchase_id}",
+                occasion_key=occasion_key(self.name, customer_id, purchase_id),
                 due_on=due,
                 window_end=due + dt.timedelta(days=21),
                 priority=self.settings.priority,
-                context={"purchase_id": purchase_id},
+                context={"purchase_id": purchase_id, "bought_on": bought_on.isoformat()},
             )
 
 
@@ -87,3 +111,27 @@ def test_a_rule_name_cannot_be_taken_twice(engine: Engine) -> None:
 
     with pytest.raises(ConfigError, match="two rules are named 'birthday_card'"):
         Rapport(engine, rules=[Impostor])
+
+
+def test_a_host_rules_label_reason_and_typed_context_reach_the_list_and_its_templates(
+    rapport: Rapport, engine: Engine, clock: FixedClock, tmp_path: Path
+) -> None:
+    """Adding a rule is the rule and its templates: nothing else learns its name."""
+    (tmp_path / "car_service").mkdir()
+    (tmp_path / "car_service" / "call.en.j2").write_text(
+        "{% block greeting %}Hello{% endblock %}"
+        "{% block reason %}Your car from {{ occasion.bought_on|date }}"
+        " ({{ occasion.bought_on.year }}) is due a service{% endblock %}"
+    )
+    settings = parse_settings({"templates_dir": str(tmp_path)})
+    crm = Rapport(engine, settings=settings, rules=[CarServiceReminder], clock=clock)
+    crm.upsert_customer({"external_id": "C-1", "phone": "+358 40 123 4567"})
+    crm.record_purchase(
+        {"customer_id": "C-1", "occurred_at": "2025-04-10T12:00:00Z", "amount": "100",
+         "category": "car"}
+    )  # fmt: skip
+    crm.plan(dt.date(2026, 3, 5))
+    [row] = crm.outreach(dt.date(2026, 3, 10), rules=["car_service"])
+    assert row.reason == "Car service due: car bought 10 Apr 2025"
+    [task] = crm.find_tasks(rule="car_service")
+    assert crm.preview(task).reason == "Your car from April 10, 2025 (2025) is due a service"

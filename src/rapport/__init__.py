@@ -66,7 +66,8 @@ from rapport.models.schemas import (
     TaskOut,
 )
 from rapport.planner import PlannedTask, PlanReport, RuleReport
-from rapport.rules import Occasion, PlanContext, Rule
+from rapport.rules import Occasion, OccasionContext, PlanContext, Rule, RuleContext
+from rapport.rules.triggers import occasion_key
 from rapport.store import WriteSummary
 
 __version__ = "0.1.0"
@@ -106,6 +107,7 @@ __all__ = [
     "MessagePreview",
     "NotFoundError",
     "Occasion",
+    "OccasionContext",
     "OutreachReport",
     "OutreachRow",
     "PartialDate",
@@ -123,6 +125,7 @@ __all__ = [
     "Relation",
     "RowProblem",
     "Rule",
+    "RuleContext",
     "RuleMetrics",
     "RuleReport",
     "SchemaError",
@@ -140,6 +143,7 @@ __all__ = [
     "load_settings",
     "metadata",
     "migrate",
+    "occasion_key",
     "parse_settings",
     "utc_now",
 ]
