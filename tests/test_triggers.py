@@ -122,3 +122,60 @@ def test_a_rerun_recognises_custom_and_family_occasions_in_sql(
     for rule in ("birthday_mail", "family_birthday"):
         assert first.rules[rule].created == 1, rule
         assert (second.rules[rule].created, second.rules[rule].already_planned) == (0, 1), rule
+
+
+def test_a_rerun_ships_no_keys_for_the_rules_that_plan_in_bulk(
+    rapport: Rapport, engine: Engine, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every nurturing rule and every kind of custom rule recognises what it planned in
+    its own query: a second run of the day counts it all without a key list."""
+    crm = crm_with(
+        engine,
+        clock,
+        caps={"max_touches": 20},
+        rules={
+            **only_rules(),
+            **{
+                name: {"enabled": True}
+                for name in ("welcome", "thank_you_note", "aftercare", "birthday_card")
+            },
+            "aftercare": {"enabled": True, "days_after": 1, "category": None},
+        },
+        custom_rules=[
+            {"name": "monthly_letter", "trigger": {"rrule": "FREQ=MONTHLY;BYMONTHDAY=2"},
+             "action": {"channels": ["email"]}},
+            {"name": "after_visit", "trigger": {"event": "purchase", "offset_days": 1},
+             "action": {"channels": ["email"]}},
+            {"name": "quiet_ones", "trigger": {"inactive_days": 30},
+             "action": {"channels": ["email"]}},
+        ],
+    )  # fmt: skip
+    on(clock, D(2026, 10, 20))
+    person(crm, "QUIET")  # no contact since
+    person(crm, "NEW", birthday="--12-04")
+    crm.record_purchase(
+        {"customer_id": "NEW", "occurred_at": "2026-11-30T10:00:00Z", "amount": "900"}
+    )
+    person(crm, "OLD", customer_since="2015-01-01")
+    crm.record_purchase(
+        {"customer_id": "OLD", "occurred_at": "2026-11-30T10:00:00Z", "amount": "700"}
+    )
+    first = crm.plan(on(clock, D(2026, 12, 1)), horizon_days=3)
+    looked_up: list[str] = []
+    lookup = planner_module._existing_keys
+
+    def counting(session: Any, keys: Any) -> set[str]:
+        keys = list(keys)
+        looked_up.extend(keys)
+        return lookup(session, keys)
+
+    monkeypatch.setattr(planner_module, "_existing_keys", counting)
+    second = crm.plan(on(clock, D(2026, 12, 1)), horizon_days=3)
+    assert looked_up == []
+    made = {rule: r.created for rule, r in first.rules.items() if r.created}
+    assert set(made) == {
+        "welcome", "thank_you_note", "aftercare", "birthday_card",
+        "monthly_letter", "after_visit", "quiet_ones",
+    }  # fmt: skip
+    assert {rule: second.rules[rule].already_planned for rule in made} == made
+    assert second.created == 0

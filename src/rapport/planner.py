@@ -445,7 +445,9 @@ class Planner:
                 found_planned += 1
             else:
                 occasions[found.occasion_key] = found
-        existing = _existing_keys(ctx.session, occasions.keys())
+        # Rules that mark their planned occasions in SQL need no key list shipped back;
+        # the unique key still settles a race with another planner.
+        existing = set() if rule.marks_planned else _existing_keys(ctx.session, occasions)
         tally.already_planned = len(existing) + found_planned
         return [occasions[key] for key in sorted(occasions.keys() - existing)]
 

@@ -16,7 +16,8 @@ from sqlalchemy import select
 from rapport.config import AftercareSettings
 from rapport.models.enums import PurchaseStatus
 from rapport.models.tables import Purchase
-from rapport.rules.base import Occasion, PlanContext, Rule, RuleContext
+from rapport.rules.base import AlreadyPlanned, Occasion, PlanContext, Rule, RuleContext, planned
+from rapport.rules.triggers import occasion_key, occasion_key_sql
 
 PREFIX = "aftercare"
 
@@ -32,6 +33,7 @@ class Aftercare(Rule):
     """``days_after`` a completed purchase matching ``category`` and ``min_amount``."""
 
     name = PREFIX
+    marks_planned = True
     label = "Aftercare"
     context_model = AftercareContext
 
@@ -48,7 +50,7 @@ class Aftercare(Rule):
     settings_model = AftercareSettings
     settings: AftercareSettings
 
-    def occasions(self, ctx: PlanContext) -> Iterator[Occasion]:
+    def occasions(self, ctx: PlanContext) -> Iterator[Occasion | AlreadyPlanned]:
         s = self.settings
         after = dt.timedelta(days=s.days_after)
         conditions = [
@@ -64,15 +66,22 @@ class Aftercare(Rule):
             conditions.append(Purchase.amount >= s.min_amount)
         rows = ctx.session.execute(
             select(
-                Purchase.id, Purchase.customer_id, Purchase.occurred_at, Purchase.description
+                Purchase.id,
+                Purchase.customer_id,
+                Purchase.occurred_at,
+                Purchase.description,
+                planned(occasion_key_sql(self.name, Purchase.customer_id, Purchase.id)),
             ).where(*conditions)
         )
-        for purchase_id, customer_id, occurred_at, description in rows:
+        for purchase_id, customer_id, occurred_at, description, done in rows:
+            if done:
+                yield AlreadyPlanned(customer_id)
+                continue
             bought_on = ctx.local_date(occurred_at)
             due_on = bought_on + after
             yield Occasion(
                 customer_id=customer_id,
-                occasion_key=f"{self.name}:{customer_id}:{purchase_id}",
+                occasion_key=occasion_key(self.name, customer_id, purchase_id),
                 due_on=due_on,
                 window_end=due_on + dt.timedelta(days=s.window_days),
                 priority=s.priority,

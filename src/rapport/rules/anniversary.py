@@ -29,6 +29,7 @@ class Anniversary(Rule):
     and before each important date marked yearly (a wedding, a company's founding)."""
 
     name = "anniversary"
+    marks_planned = True
     label = "Anniversary"
     context_model = AnniversaryContext
 

@@ -183,6 +183,10 @@ class Rule(ABC):
     service: ClassVar[bool] = False
     internal: ClassVar[bool] = False
     kinds: ClassVar[Mapping[Channel, TaskKind]] = DEFAULT_KINDS
+    #: The rule's query recognises the occasions it already planned (it yields
+    #: :class:`AlreadyPlanned` for them, see :func:`planned`), so the planner need not
+    #: look its keys up. A rule that does not say so gets its keys checked.
+    marks_planned: ClassVar[bool] = False
 
     @classmethod
     def title(cls) -> str:

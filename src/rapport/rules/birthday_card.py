@@ -42,6 +42,7 @@ class BirthdayCard(Rule):
     """
 
     name = "birthday_card"
+    marks_planned = True
     label = "Birthday card"
     context_model = BirthdayCardContext
 

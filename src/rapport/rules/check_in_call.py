@@ -20,6 +20,7 @@ from rapport.rules.base import (
     cancel_superseded,
 )
 from rapport.rules.segments import top_segment
+from rapport.rules.triggers import occasion_key
 
 
 class CheckInCallContext(RuleContext):
@@ -42,6 +43,7 @@ class CheckInCall(Rule):
     """
 
     name = "check_in_call"
+    marks_planned = True
     label = "Check-in call"
     context_model = CheckInCallContext
 
@@ -88,9 +90,10 @@ class CheckInCall(Rule):
             ).where(self._segment(ctx), anchor < stale_by)
         )
         for row in rows:
-            occasion = self._occasion(ctx, row)
-            if occasion is not None:
-                yield AlreadyPlanned(row.id) if row.done else occasion
+            if row.done:
+                yield AlreadyPlanned(row.id)  # this cycle's call exists: no dates needed
+            elif (occasion := self._occasion(ctx, row)) is not None:
+                yield occasion
 
     def _segment(self, ctx: PlanContext) -> ColumnElement[bool]:
         """SQL for "in the check-in segment": the top segment, or an own rhythm."""
@@ -124,7 +127,7 @@ class CheckInCall(Rule):
         last_contact = ctx.local_date(row.last_contact_at) if row.last_contact_at else None
         return Occasion(
             customer_id=row.id,
-            occasion_key=f"{self.name}:{row.id}:{anchor_day.isoformat()}",
+            occasion_key=occasion_key(self.name, row.id, anchor_day.isoformat()),
             due_on=due_on,
             window_end=due_on + window,
             priority=s.priority,

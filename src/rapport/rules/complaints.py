@@ -19,6 +19,7 @@ from rapport.config import CaseAcknowledgeSettings, CaseFollowUpSettings, CaseSu
 from rapport.models.enums import CaseStatus
 from rapport.models.tables import Case, OutreachTask
 from rapport.rules.base import Occasion, PlanContext, Rule, RuleContext, cancel_open_tasks
+from rapport.rules.triggers import occasion_key
 
 
 class CaseContext(RuleContext):
@@ -99,7 +100,7 @@ class CaseAcknowledge(_CaseRule):
             opened_on = ctx.local_date(case.opened_at)
             yield Occasion(
                 customer_id=case.customer_id,
-                occasion_key=f"{self.name}:{case.id}",
+                occasion_key=occasion_key(self.name, case.id),
                 due_on=opened_on,
                 window_end=opened_on + dt.timedelta(days=self.settings.window_days),
                 priority=self.settings.priority,
@@ -140,7 +141,7 @@ class CaseFollowUp(_CaseRule):
                 continue
             yield Occasion(
                 customer_id=case.customer_id,
-                occasion_key=f"{self.name}:{case.id}:{round_number}",
+                occasion_key=occasion_key(self.name, case.id, round_number),
                 due_on=due_on,
                 window_end=due_on + dt.timedelta(days=every - 1),
                 priority=self.settings.priority,
@@ -178,7 +179,7 @@ class CaseSurvey(_CaseRule):
             due_on = ctx.local_date(case.resolved_at) + delay
             yield Occasion(
                 customer_id=case.customer_id,
-                occasion_key=f"{self.name}:{case.id}",
+                occasion_key=occasion_key(self.name, case.id),
                 due_on=due_on,
                 window_end=due_on + dt.timedelta(days=self.settings.window_days),
                 priority=self.settings.priority,

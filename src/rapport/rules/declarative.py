@@ -13,7 +13,7 @@ from collections.abc import Collection, Iterator, Mapping
 from typing import Any, ClassVar
 
 from dateutil.rrule import rrulestr
-from sqlalchemy import ColumnElement, and_, func, or_, select, true
+from sqlalchemy import ColumnElement, String, and_, cast, func, literal, or_, select, true
 from sqlalchemy.orm import Session
 
 from rapport.config import CustomCondition, CustomRuleSpec
@@ -23,6 +23,7 @@ from rapport.models.tables import (
     CustomerTag,
     Interaction,
     Interest,
+    OutreachTask,
     Purchase,
 )
 from rapport.rules.base import (
@@ -107,6 +108,7 @@ class DeclarativeRule(Rule):
 
     spec: ClassVar[CustomRuleSpec]
     context_model = CustomRuleContext
+    marks_planned = True
 
     @classmethod
     def sample_context(cls, full: bool) -> dict[str, Any]:
@@ -178,7 +180,7 @@ class DeclarativeRule(Rule):
                 {"date_on": occurs.isoformat(), "years": occurs.year - int(y) if y else None},
             )
 
-    def _calendar(self, ctx: PlanContext) -> Iterator[Occasion]:
+    def _calendar(self, ctx: PlanContext) -> Iterator[Occasion | AlreadyPlanned]:
         offset = dt.timedelta(days=self.spec.trigger.offset_days)
         first, last = ctx.first_due - offset, ctx.last_due - offset
         rule = rrulestr(str(self.spec.trigger.rrule), dtstart=dt.datetime(first.year - 1, 1, 1))
@@ -193,15 +195,19 @@ class DeclarativeRule(Rule):
         if not dates:
             return
         occurs = dates[-1]  # the latest only: an outage never sends two at once
-        customers = ctx.session.scalars(
-            select(Customer.id).where(condition_sql(self.spec.condition, ctx))
+        key = occasion_key_sql(self.name, Customer.id, occurs.isoformat())
+        customers = ctx.session.execute(
+            select(Customer.id, planned(key)).where(condition_sql(self.spec.condition, ctx))
         )
-        for customer_id in customers:
+        for customer_id, done in customers:
+            if done:
+                yield AlreadyPlanned(customer_id)
+                continue
             yield self._occasion(
                 customer_id, occurs.isoformat(), occurs + offset, {"date_on": occurs.isoformat()}
             )
 
-    def _events(self, ctx: PlanContext) -> Iterator[Occasion]:
+    def _events(self, ctx: PlanContext) -> Iterator[Occasion | AlreadyPlanned]:
         trigger = self.spec.trigger
         offset = dt.timedelta(days=trigger.offset_days)
         since = ctx.day_start(ctx.first_due - offset)
@@ -224,12 +230,17 @@ class DeclarativeRule(Rule):
             if trigger.interaction_kind is not None:
                 conditions.append(Interaction.kind == trigger.interaction_kind)
             label = Interaction.summary
+        event = literal(f"{trigger.event}-") + cast(model.id, String)
+        key = occasion_key_sql(self.name, model.customer_id, event)
         rows = ctx.session.execute(
-            select(model.id, model.customer_id, model.occurred_at, label)
+            select(model.id, model.customer_id, model.occurred_at, label, planned(key))
             .join(Customer, Customer.id == model.customer_id)
             .where(*conditions, condition_sql(self.spec.condition, ctx))
         )
-        for event_id, customer_id, occurred_at, text in rows:
+        for event_id, customer_id, occurred_at, text, done in rows:
+            if done:
+                yield AlreadyPlanned(customer_id)
+                continue
             happened = ctx.local_date(occurred_at)
             yield self._occasion(
                 customer_id,
@@ -238,16 +249,29 @@ class DeclarativeRule(Rule):
                 {"event_on": happened.isoformat(), "about": text},
             )
 
-    def _inactivity(self, ctx: PlanContext) -> Iterator[Occasion]:
+    def _inactivity(self, ctx: PlanContext) -> Iterator[Occasion | AlreadyPlanned]:
         days = int(self.spec.trigger.inactive_days or 0)
         anchor = func.coalesce(ctx.history.last_contact_at, Customer.created_at)
+        # A task planned for this very quiet spell has its anchor (the last contact).
+        done = (
+            select(OutreachTask.id)
+            .where(
+                OutreachTask.customer_id == Customer.id,
+                OutreachTask.rule == self.name,
+                OutreachTask.anchor_at == anchor,
+            )
+            .exists()
+        )
         rows = ctx.session.execute(
-            select(Customer.id, anchor.label("anchor")).where(
+            select(Customer.id, anchor.label("anchor"), done).where(
                 anchor < ctx.day_start(ctx.last_due - dt.timedelta(days=days - 1)),
                 condition_sql(self.spec.condition, ctx),
             )
         )
-        for customer_id, anchored in rows:
+        for customer_id, anchored, is_done in rows:
+            if is_done:
+                yield AlreadyPlanned(customer_id)
+                continue
             since = ctx.local_date(anchored)
             due_on = since + dt.timedelta(days=days)
             if due_on < ctx.first_due:

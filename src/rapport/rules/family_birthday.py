@@ -32,6 +32,7 @@ class FamilyBirthday(Rule):
     in the top segment (the check-in call's ``top_share`` and ``tag``)."""
 
     name = "family_birthday"
+    marks_planned = True
     label = "Family birthday"
     context_model = FamilyBirthdayContext
 

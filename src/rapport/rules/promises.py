@@ -19,6 +19,7 @@ from rapport.config import PromiseDelayNoticeSettings, PromiseReminderSettings
 from rapport.models.enums import PromiseStatus
 from rapport.models.tables import OutreachTask, Promise
 from rapport.rules.base import Occasion, PlanContext, Rule, RuleContext, cancel_open_tasks
+from rapport.rules.triggers import occasion_key
 
 
 class PromiseContext(RuleContext):
@@ -101,7 +102,7 @@ class PromiseReminder(_PromiseRule):
             promised_on = ctx.local_date(promise.due_at)
             yield Occasion(
                 customer_id=promise.customer_id,
-                occasion_key=f"{self.name}:{promise.id}",
+                occasion_key=occasion_key(self.name, promise.id),
                 due_on=promised_on - lead,
                 window_end=promised_on,
                 priority=self.settings.priority,
@@ -141,7 +142,7 @@ class PromiseDelayNotice(_PromiseRule):
             overdue_on = ctx.local_date(promise.due_at) + dt.timedelta(days=1)
             yield Occasion(
                 customer_id=promise.customer_id,
-                occasion_key=f"{self.name}:{promise.id}",
+                occasion_key=occasion_key(self.name, promise.id),
                 due_on=overdue_on,
                 window_end=overdue_on + dt.timedelta(days=self.settings.window_days),
                 priority=self.settings.priority,

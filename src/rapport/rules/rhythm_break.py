@@ -25,6 +25,7 @@ from rapport.rules.base import (
     RuleContext,
     cancel_superseded,
 )
+from rapport.rules.triggers import occasion_key
 from rapport.store import chunked
 
 
@@ -49,6 +50,7 @@ class RhythmBreak(Rule):
     """
 
     name = "rhythm_break"
+    marks_planned = True
     label = "We miss you"
     context_model = RhythmBreakContext
 
@@ -125,7 +127,7 @@ class RhythmBreak(Rule):
             last_day = ctx.local_date(last_purchase_at)
             yield Occasion(
                 customer_id=customer_id,
-                occasion_key=f"{self.name}:{customer_id}:{last_day.isoformat()}",
+                occasion_key=occasion_key(self.name, customer_id, last_day.isoformat()),
                 due_on=due_on,
                 window_end=due_on + dt.timedelta(days=s.window_days),
                 priority=s.priority,

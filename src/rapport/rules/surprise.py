@@ -42,6 +42,8 @@ class Surprise(Rule):
     """A few gifts a month for the top segment, within a budget."""
 
     name = "surprise"
+    # A month's draw skips whoever had a gift in the last 12 months, this month's too.
+    marks_planned = True
     label = "Surprise gift"
     context_model = SurpriseContext
 

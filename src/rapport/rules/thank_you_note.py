@@ -16,7 +16,15 @@ from sqlalchemy.orm import Session
 from rapport.config import ThankYouNoteSettings
 from rapport.models.enums import OPEN_TASK_STATUSES, Channel, PurchaseStatus, TaskKind, TaskStatus
 from rapport.models.tables import Customer, OutreachTask, Purchase
-from rapport.rules.base import DEFAULT_KINDS, Occasion, PlanContext, Rule, RuleContext
+from rapport.rules.base import (
+    DEFAULT_KINDS,
+    AlreadyPlanned,
+    Occasion,
+    PlanContext,
+    Rule,
+    RuleContext,
+)
+from rapport.rules.triggers import occasion_key
 from rapport.rules.welcome import is_new_customer, welcomes_and_thanks
 from rapport.store import chunked
 
@@ -51,6 +59,7 @@ class ThankYouNote(Rule):
     """
 
     name = "thank_you_note"
+    marks_planned = True
     label = "Thank-you note"
     context_model = ThankYouNoteContext
 
@@ -81,7 +90,7 @@ class ThankYouNote(Rule):
     settings: ThankYouNoteSettings
     kinds: ClassVar[Mapping[Channel, TaskKind]] = {**DEFAULT_KINDS, Channel.MAIL: TaskKind.NOTE}
 
-    def occasions(self, ctx: PlanContext) -> Iterator[Occasion]:
+    def occasions(self, ctx: PlanContext) -> Iterator[Occasion | AlreadyPlanned]:
         s = self.settings
         coalesce = dt.timedelta(days=s.coalesce_days)
         delay = dt.timedelta(days=s.delay_days)
@@ -134,17 +143,19 @@ class ThankYouNote(Rule):
                     pending.append(row)
                 else:
                     covered[key].append(row)
-            # Groups with a task already are offered again under their key, so the
-            # planner reports them as already planned instead of forgetting them.
-            planned = list(covered.items())
+            # Groups with a task already are counted as planned; a group whose first
+            # purchase heads no note yet is new (a note's key is its first purchase).
             fresh = [
-                (f"{self.name}:{customer_id}:{g[0].id}", g)
+                (occasion_key(self.name, customer_id, g[0].id), g)
                 for g in _coalesce(pending, s.coalesce_days, ctx)
             ]
-            for key, group in [*planned, *fresh]:
+            for key, group in [*covered.items(), *fresh]:
                 first_day = ctx.local_date(group[0].occurred_at)
                 due_on = first_day + delay
                 if not ctx.first_due <= due_on <= ctx.last_due:
+                    continue
+                if key in covered:
+                    yield AlreadyPlanned(customer_id)
                     continue
                 # A later purchase of the group still deserves its thanks for as long
                 # as it would alone: the window runs from the latest purchase.

@@ -18,7 +18,17 @@ from sqlalchemy import and_, select
 from rapport.config import Settings, WelcomeSettings
 from rapport.models.enums import Channel, PurchaseStatus, TaskKind
 from rapport.models.tables import Customer, Purchase
-from rapport.rules.base import DEFAULT_KINDS, SAMPLE_DAY, Occasion, PlanContext, Rule, RuleContext
+from rapport.rules.base import (
+    DEFAULT_KINDS,
+    SAMPLE_DAY,
+    AlreadyPlanned,
+    Occasion,
+    PlanContext,
+    Rule,
+    RuleContext,
+    planned,
+)
+from rapport.rules.triggers import occasion_key, occasion_key_sql
 
 
 def is_new_customer(
@@ -59,6 +69,7 @@ class Welcome(Rule):
     """A welcome note ``delay_days`` after a new customer's first purchase, once each."""
 
     name = "welcome"
+    marks_planned = True
     label = "Welcome"
     context_model = WelcomeContext
 
@@ -81,13 +92,14 @@ class Welcome(Rule):
     settings: WelcomeSettings
     kinds: ClassVar[Mapping[Channel, TaskKind]] = {**DEFAULT_KINDS, Channel.MAIL: TaskKind.NOTE}
 
-    def occasions(self, ctx: PlanContext) -> Iterator[Occasion]:
+    def occasions(self, ctx: PlanContext) -> Iterator[Occasion | AlreadyPlanned]:
         s = self.settings
         delay = dt.timedelta(days=s.delay_days)
         first_purchase_at = ctx.history.first_purchase_at
         first = ctx.session.execute(
             select(
                 Customer.id,
+                planned(occasion_key_sql(self.name, Customer.id)).label("done"),
                 first_purchase_at.label("first_purchase_at"),
                 Customer.customer_since,
                 Purchase.description,
@@ -114,6 +126,9 @@ class Welcome(Rule):
             if row.id in seen:
                 continue  # two purchases at the same instant: one welcome (the larger)
             seen.add(row.id)
+            if row.done:
+                yield AlreadyPlanned(row.id)
+                continue
             assert row.first_purchase_at is not None
             first_day = ctx.local_date(row.first_purchase_at)
             if not is_new_customer(row.customer_since, first_day, s.new_within_days):
@@ -122,7 +137,7 @@ class Welcome(Rule):
             due_on = first_day + delay
             yield Occasion(
                 customer_id=row.id,
-                occasion_key=f"{self.name}:{row.id}",
+                occasion_key=occasion_key(self.name, row.id),
                 due_on=due_on,
                 window_end=due_on + dt.timedelta(days=s.window_days),
                 # The note that also thanks weighs as much as the thank-you it replaces.
