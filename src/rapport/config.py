@@ -12,6 +12,7 @@ import tomllib
 import warnings
 from collections.abc import Mapping
 from decimal import Decimal
+from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -103,7 +104,12 @@ class ConsentDefaults(_Section):
     sms: bool = False
 
     def allows_unknown(self, channel: Channel) -> bool:
-        return bool(getattr(self, channel.value))
+        return channel in self.unknown_allowed
+
+    @cached_property
+    def unknown_allowed(self) -> frozenset[Channel]:
+        """The channels an unknown consent allows (asked for every occasion of a plan)."""
+        return frozenset(channel for channel in Channel if getattr(self, channel.value))
 
 
 class RuleSettings(_Section):

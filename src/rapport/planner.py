@@ -125,20 +125,21 @@ def choose_channel(
     email or phone number.
     """
     allowed_somewhere = False
+    unknown_allowed = defaults.unknown_allowed
     for channel in channels:
         state = customer.consent.get(channel, ConsentState.UNKNOWN)
         allowed = state is ConsentState.GRANTED or (
-            state is ConsentState.UNKNOWN and defaults.allows_unknown(channel)
+            state is ConsentState.UNKNOWN and channel in unknown_allowed
         )
         if not allowed:
             continue
         allowed_somewhere = True
-        reachable = {
-            Channel.MAIL: customer.has_address,
-            Channel.EMAIL: customer.has_email,
-            Channel.SMS: customer.has_phone,
-            Channel.PHONE: customer.has_phone,
-        }[channel]
+        if channel is Channel.MAIL:
+            reachable = customer.has_address
+        elif channel is Channel.EMAIL:
+            reachable = customer.has_email
+        else:  # SMS and phone both need a number
+            reachable = customer.has_phone
         if reachable:
             return channel, None
     return None, ("no_contact_details" if allowed_somewhere else "no_consent")
@@ -523,7 +524,7 @@ class Planner:
                 rows[rule.name].append(
                     self._row(
                         rule,
-                        replace(occasion, due_on=day),
+                        occasion if day == occasion.due_on else replace(occasion, due_on=day),
                         channel,
                         customer,
                         ctx,
