@@ -10,7 +10,7 @@ from typing import Annotated
 import pytest
 from dateutil.relativedelta import relativedelta
 from pydantic import Field
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 
 from rapport import (
     ConfigError,
@@ -19,11 +19,12 @@ from rapport import (
     Rapport,
     Rule,
     RuleContext,
+    TemplateError,
     occasion_key,
     parse_settings,
 )
 from rapport.config import RuleSettings
-from rapport.models import Channel, Purchase, PurchaseStatus
+from rapport.models import Channel, OutreachTask, Purchase, PurchaseStatus
 from tests.conftest import FixedClock
 
 
@@ -135,3 +136,22 @@ def test_a_host_rules_label_reason_and_typed_context_reach_the_list_and_its_temp
     assert row.reason == "Car service due: car bought 10 Apr 2025"
     [task] = crm.find_tasks(rule="car_service")
     assert crm.preview(task).reason == "Your car from April 10, 2025 (2025) is due a service"
+
+
+def test_a_stored_context_the_rules_model_rejects_fails_naming_the_task(
+    rapport: Rapport, engine: Engine, clock: FixedClock
+) -> None:
+    crm = Rapport(engine, rules=[CarServiceReminder], clock=clock)
+    crm.upsert_customer({"external_id": "C-1", "phone": "+358 40 123 4567"})
+    crm.record_purchase(
+        {"customer_id": "C-1", "occurred_at": "2025-04-10T12:00:00Z", "amount": "100",
+         "category": "car"}
+    )  # fmt: skip
+    crm.plan(dt.date(2026, 3, 5))
+    [task] = crm.find_tasks(rule="car_service")
+    with engine.begin() as connection:  # an older version of the rule stored less
+        connection.execute(
+            update(OutreachTask).where(OutreachTask.id == task.id).values(context={"x": 1})
+        )
+    with pytest.raises(TemplateError, match=rf"task {task.id} \(car_service\).*purchase_id"):
+        crm.outreach(dt.date(2026, 3, 10))

@@ -161,6 +161,18 @@ def test_a_later_big_purchase_of_a_new_customer_still_gets_its_own_thanks(
     assert [[p["amount"] for p in n.context["purchases"]] for n in notes if n.context] == [["700"]]
 
 
+def test_a_welcome_that_cannot_reach_the_customer_leaves_the_thanks_to_the_note(
+    make: Any, clock: FixedClock
+) -> None:
+    """The welcome goes by email only; this newcomer gave a postal address only."""
+    crm = make("welcome", "thank_you_note", rules={"welcome": {"channels": ["email"]}})
+    customer(crm, email=None)
+    buy(crm, "2026-11-30T10:00:00Z", amount="900")
+    report = crm.plan(on(clock, D(2026, 12, 1)))
+    assert [t.rule for t in crm.find_tasks()] == ["thank_you_note"]
+    assert report.rules["welcome"].skipped == {"no_contact_details": 1}
+
+
 def test_a_vip_birthday_card_is_not_crowded_out_by_a_first_purchase(
     make: Any, clock: FixedClock
 ) -> None:

@@ -117,8 +117,9 @@ def test_a_rerun_recognises_custom_and_family_occasions_in_sql(
         return lookup(session, keys)
 
     monkeypatch.setattr(planner_module, "_existing_keys", counting)
-    second = crm.plan(on(clock, D(2026, 12, 1)), horizon_days=7)
+    second = crm.plan(on(clock, D(2026, 12, 1)), horizon_days=7, dry_run=True)
     assert looked_up == []
+    assert second.tasks == []  # nothing slipped through to be caught by the unique key
     for rule in ("birthday_mail", "family_birthday"):
         assert first.rules[rule].created == 1, rule
         assert (second.rules[rule].created, second.rules[rule].already_planned) == (0, 1), rule
@@ -137,9 +138,10 @@ def test_a_rerun_ships_no_keys_for_the_rules_that_plan_in_bulk(
             **only_rules(),
             **{
                 name: {"enabled": True}
-                for name in ("welcome", "thank_you_note", "aftercare", "birthday_card")
+                for name in ("welcome", "thank_you_note", "aftercare", "birthday_card", "surprise")
             },
             "aftercare": {"enabled": True, "days_after": 1, "category": None},
+            "surprise": {"enabled": True, "channels": ["email"]},
         },
         custom_rules=[
             {"name": "monthly_letter", "trigger": {"rrule": "FREQ=MONTHLY;BYMONTHDAY=2"},
@@ -170,11 +172,12 @@ def test_a_rerun_ships_no_keys_for_the_rules_that_plan_in_bulk(
         return lookup(session, keys)
 
     monkeypatch.setattr(planner_module, "_existing_keys", counting)
-    second = crm.plan(on(clock, D(2026, 12, 1)), horizon_days=3)
+    second = crm.plan(on(clock, D(2026, 12, 1)), horizon_days=3, dry_run=True)
     assert looked_up == []
+    assert second.tasks == []  # nothing slipped through to be caught by the unique key
     made = {rule: r.created for rule, r in first.rules.items() if r.created}
     assert set(made) == {
-        "welcome", "thank_you_note", "aftercare", "birthday_card",
+        "welcome", "thank_you_note", "aftercare", "birthday_card", "surprise",
         "monthly_letter", "after_visit", "quiet_ones",
     }  # fmt: skip
     assert {rule: second.rules[rule].already_planned for rule in made} == made

@@ -34,7 +34,7 @@ from rapport._errors import (
     field_problems,
 )
 from rapport.config import Settings
-from rapport.exports import OutreachRow, outreach_rows
+from rapport.exports import OutreachRow, outreach_rows, rule_labels
 from rapport.exports.call_sheet import write_call_sheet
 from rapport.exports.csv_list import write_csv
 from rapport.exports.ics_calendar import ics_bytes
@@ -784,7 +784,12 @@ class Rapport:
                 return write_json(rows, out)
             if format == "html":
                 return write_call_sheet(
-                    rows, out, settings=self.settings, as_of=day, generated_at=self.now()
+                    rows,
+                    out,
+                    settings=self.settings,
+                    as_of=day,
+                    generated_at=self.now(),
+                    labels=rule_labels(self.planner.catalog),
                 )
             if format == "ics":
                 listed = [row for row in rows if row.kind is TaskKind.CALL]

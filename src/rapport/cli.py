@@ -38,6 +38,7 @@ from rapport.demo import (
     demo_promises,
     demo_purchases,
 )
+from rapport.exports import rule_labels
 from rapport.exports.report_page import write_report_page
 from rapport.importing import ImportKind, RowProblem
 from rapport.metrics import OutreachReport
@@ -524,11 +525,12 @@ def report(
             raise typer.Exit(2)
         result = crm.report(first, last)
         business, now = crm.settings.business.name, crm.now()
+        labels = rule_labels(crm.planner.catalog)
     with output_file(output) as handle:
         if format == "json":
             handle.write(result.model_dump_json(indent=2) + "\n")
         elif format == "html":
-            write_report_page(result, handle, business=business, generated_at=now)
+            write_report_page(result, handle, business=business, generated_at=now, labels=labels)
         else:
             _print_report(result, handle)
 

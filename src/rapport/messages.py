@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlalchemy import BigInteger, Dialect, select, type_coerce
 from sqlalchemy.orm import Session
 
@@ -161,11 +161,25 @@ def task_variables(
     }
 
 
-def occasion_variables(task: TaskFacts, rules: Mapping[str, type[Rule]]) -> dict[str, Any]:
-    """The occasion part of the context: the rule's own facts, typed by its context model
-    (a rule no longer configured keeps its stored context, as an undeclared one)."""
+def typed_context(task: TaskFacts, rules: Mapping[str, type[Rule]]) -> OccasionContext:
+    """The task's stored context read through its rule's context model (a rule no longer
+    configured keeps it as stored). A context the model rejects names the task."""
     rule = rules.get(task.rule)
     model = rule.context_model if rule is not None else OccasionContext
+    try:
+        return model.model_validate(task.context or {})
+    except ValidationError as error:
+        problem = error.errors()[0]
+        where = ".".join(str(part) for part in problem["loc"]) or "context"
+        raise TemplateError(
+            f"task {task.id} ({task.rule}): its stored context does not fit the rule's "
+            f"{model.__name__} ({where}: {problem['msg']}); plan it again after fixing "
+            "the rule, or cancel the task"
+        ) from None
+
+
+def occasion_variables(task: TaskFacts, rules: Mapping[str, type[Rule]]) -> dict[str, Any]:
+    """The occasion part of the context: the rule's own facts, typed by its context model."""
     return {
         "rule": task.rule,
         "kind": task.kind.value,
@@ -173,7 +187,7 @@ def occasion_variables(task: TaskFacts, rules: Mapping[str, type[Rule]]) -> dict
         "due_on": task.due_on,
         "window_end": task.window_end,
         "late": task.late,
-        **model.model_validate(task.context or {}).model_dump(),
+        **typed_context(task, rules).model_dump(),
     }
 
 

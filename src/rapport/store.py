@@ -234,6 +234,12 @@ def new_purchase_row(
     }
 
 
+def trailing_spend_refreshed_to(session: Session) -> dt.date | None:
+    """The day the last trailing-spend refresh aged every spend to (None: never)."""
+    checkpoint = session.get(Checkpoint, TRAILING_SPEND_CHECKPOINT)
+    return checkpoint.as_of if checkpoint is not None else None
+
+
 def trailing_spend_cutoff(as_of: dt.date) -> dt.datetime:
     """The first instant counted in the trailing-365-day spend as of ``as_of``."""
     start = as_of - dt.timedelta(days=TRAILING_DAYS - 1)

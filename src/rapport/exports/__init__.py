@@ -18,10 +18,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from rapport.config import Settings
-from rapport.messages import TASK_FACT_COLUMNS, TaskFacts, TaskRenderer, words_of
+from rapport.messages import TASK_FACT_COLUMNS, TaskFacts, TaskRenderer, typed_context, words_of
 from rapport.models.enums import OPEN_TASK_STATUSES, TaskKind, TaskStatus
 from rapport.models.tables import Customer, OutreachTask
-from rapport.rules import BUILTIN_RULES, Rule
+from rapport.rules import BUILTIN_BY_NAME, Rule
 from rapport.store import TaskWords, chunked
 from rapport.templates.render import Renderer
 
@@ -46,7 +46,15 @@ CSV_COLUMNS = (
     "owner",
     "status",
 )
-RULE_LABELS = {rule.name: rule.title() for rule in BUILTIN_RULES}
+
+
+def rule_labels(rules: Mapping[str, type[Rule]]) -> dict[str, str]:
+    """Each rule's staff-facing name, as the rule gives it."""
+    return {name: rule.title() for name, rule in rules.items()}
+
+
+#: The built-in rules' names, for pages drawn without a rule catalog.
+RULE_LABELS = rule_labels(BUILTIN_BY_NAME)
 
 
 class OutreachRow(BaseModel):
@@ -240,4 +248,4 @@ def occasion_reason(task: TaskFacts, rules: Mapping[str, type[Rule]]) -> str:
     rule = rules.get(task.rule)
     if rule is None:  # a rule no longer configured: its name says enough
         return task.rule.replace("_", " ").capitalize()
-    return rule.reason(rule.context_model.model_validate(task.context or {}))
+    return rule.reason(typed_context(task, rules))

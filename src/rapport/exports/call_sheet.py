@@ -8,7 +8,7 @@ external assets, so it works offline and prints cleanly on A4 and Letter.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from itertools import groupby
 from typing import TextIO
 
@@ -33,8 +33,10 @@ def write_call_sheet(
     settings: Settings,
     as_of: dt.date,
     generated_at: dt.datetime,
+    labels: Mapping[str, str] = RULE_LABELS,
 ) -> int:
-    """Write the HTML sheet; returns how many tasks it lists."""
+    """Write the HTML sheet; returns how many tasks it lists. ``labels``: each rule's
+    name for staff (see :func:`~rapport.exports.rule_labels`)."""
     count = 0
     owners = []
     for owner, tasks in groupby(rows, key=lambda row: row.owner):
@@ -47,7 +49,7 @@ def write_call_sheet(
         as_of=as_of,
         generated_at=generated_at,
         owners=owners,
-        labels=RULE_LABELS,
+        labels=labels,
         total=count,
     ):
         out.write(chunk)

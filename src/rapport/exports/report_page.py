@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import TextIO
 
 import jinja2
@@ -20,7 +21,12 @@ _ENV = jinja2.Environment(
 
 
 def write_report_page(
-    report: OutreachReport, out: TextIO, *, business: str, generated_at: dt.datetime
+    report: OutreachReport,
+    out: TextIO,
+    *,
+    business: str,
+    generated_at: dt.datetime,
+    labels: Mapping[str, str] = RULE_LABELS,
 ) -> None:
     """Write the page: a bar per rule (done, late, missed), then the service metrics."""
     largest = max([m.tasks for m in report.rules.values()] or [1]) or 1
@@ -28,7 +34,7 @@ def write_report_page(
         report=report,
         business=business,
         generated_at=generated_at,
-        labels=RULE_LABELS,
+        labels=labels,
         largest=largest,
     ):
         out.write(chunk)

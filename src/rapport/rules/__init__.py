@@ -6,7 +6,7 @@ its own by subclassing :class:`Rule` (see docs/rules.md).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from rapport._errors import ConfigError
 from rapport.config import Settings
@@ -78,7 +78,11 @@ def rule_classes(
     return {cls.name: cls for cls in classes}
 
 
+#: The built-in rules by name (what a renderer or a sample knows without settings).
+BUILTIN_BY_NAME: Mapping[str, type[Rule]] = {rule.name: rule for rule in BUILTIN_RULES}
+
 __all__ = [
+    "BUILTIN_BY_NAME",
     "BUILTIN_RULES",
     "DEFAULT_KINDS",
     "Aftercare",

@@ -15,6 +15,7 @@ import zoneinfo
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from functools import cached_property
 from typing import Any, ClassVar
 
@@ -73,7 +74,9 @@ class AlreadyPlanned:
     Rules with many occasions (birthdays, anniversaries, check-ins) mark in their query
     the rows whose task exists (see :func:`planned`), so a re-run reads those rows but
     creates no objects and looks up no keys for them. The mark must only ever be set for
-    an occasion whose key is stored; the planner still checks every occasion it gets.
+    an occasion whose key is stored. A rule that says ``marks_planned`` must mark every
+    occasion it planned: the planner looks none of its keys up, and only the unique key
+    is left to stop a second task.
     """
 
     customer_id: int
@@ -140,14 +143,23 @@ class OccasionContext(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _undeclared_dates(cls, data: Any) -> Any:
-        """For a context no model declares (a host rule's): ISO dates under keys ending
-        in ``_on`` become dates, as they always did. Declared fields need no such help."""
+        """For keys no model declares (a host rule's context): ISO dates under
+        ``birthday``, ``last_contact`` and keys ending in ``_on`` become dates, and a
+        ``total`` becomes a ``Decimal``, as they did before rules declared their contexts.
+        Declared fields need no such help."""
         if cls.model_config.get("extra") != "allow" or not isinstance(data, dict):
             return data
-        return {
-            key: _iso_date(value) if key.endswith("_on") and key not in cls.model_fields else value
-            for key, value in data.items()
-        }
+        return {key: _undeclared(key, value, cls.model_fields) for key, value in data.items()}
+
+
+def _undeclared(key: str, value: Any, declared: Mapping[str, Any]) -> Any:
+    if key in declared or value is None:
+        return value
+    if key in {"birthday", "last_contact"} or key.endswith("_on"):
+        return _iso_date(value)
+    if key == "total":
+        return Decimal(str(value))
+    return value
 
 
 def _iso_date(value: Any) -> Any:

@@ -28,8 +28,8 @@ from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from rapport.models.enums import PurchaseStatus
-from rapport.models.tables import Checkpoint, Customer, Interaction, Purchase
-from rapport.store import TRAILING_SPEND_CHECKPOINT, trailing_spend_cutoff
+from rapport.models.tables import Customer, Interaction, Purchase
+from rapport.store import trailing_spend_cutoff, trailing_spend_refreshed_to
 
 # The rows a subquery reads, under their own names: a rule's query may select from the
 # same tables (an event rule reads purchases), and must not correlate with them.
@@ -186,14 +186,14 @@ def _rollups_show(session: Session, as_of: dt.date, cutoff: dt.datetime) -> bool
     latest_contact = session.scalar(select(func.max(Customer.last_contact_at)))
     if latest_contact is not None and latest_contact >= cutoff:
         return False
-    checkpoint = session.get(Checkpoint, TRAILING_SPEND_CHECKPOINT)
+    refreshed_to = trailing_spend_refreshed_to(session)
     oldest, newest = session.execute(
         select(
             func.min(case((Customer.spend_365d > 0, Customer.spend_365d_as_of))),
             func.max(Customer.spend_365d_as_of),
         )
     ).one()
-    aged = [day for day in (newest, checkpoint.as_of if checkpoint else oldest) if day]
+    aged = [day for day in (newest, refreshed_to or oldest) if day]
     if not aged:
         return True  # no spend was ever computed: nobody has a purchase
     low = trailing_spend_cutoff(min(as_of, *aged))

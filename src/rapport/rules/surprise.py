@@ -22,8 +22,9 @@ from rapport.config import SurpriseSettings
 from rapport.consent import reachable_on
 from rapport.models.enums import CaseStatus, Channel, CustomerStatus, TaskKind
 from rapport.models.tables import Case, Customer, OutreachTask
-from rapport.rules.base import Occasion, PlanContext, Rule, RuleContext
+from rapport.rules.base import AlreadyPlanned, Occasion, PlanContext, Rule, RuleContext
 from rapport.rules.segments import top_segment
+from rapport.rules.triggers import occasion_key
 
 
 def rank(seed: str, month: str, external_id: str) -> str:
@@ -61,7 +62,7 @@ class Surprise(Rule):
             return min(s.count, int(s.budget // s.gift_value))
         return s.count
 
-    def occasions(self, ctx: PlanContext) -> Iterator[Occasion]:
+    def occasions(self, ctx: PlanContext) -> Iterator[Occasion | AlreadyPlanned]:
         month_start = ctx.last_due.replace(day=1)  # the latest month only
         if month_start < ctx.first_due.replace(day=1):
             return
@@ -71,15 +72,13 @@ class Surprise(Rule):
         )
         due_on = max(ctx.working_days.on_or_after(month_start), min(ctx.as_of, month_end))
         due_on = min(due_on, month_end)
-        prefix = f"{self.name}:{month}:"
-        drawn = ctx.session.execute(
-            select(OutreachTask.customer_id, OutreachTask.occasion_key).where(
-                OutreachTask.occasion_key.startswith(prefix)
-            )
+        prefix = occasion_key(self.name, month, "")
+        drawn = ctx.session.scalars(
+            select(OutreachTask.customer_id).where(OutreachTask.occasion_key.startswith(prefix))
         ).all()
         context = {"month": month, "gift_value": str(self.settings.gift_value or "")}
-        for row in drawn:  # this month's draw so far: reported as already planned
-            yield Occasion(row.customer_id, row.occasion_key, due_on, month_end, 0, context)
+        for customer_id in drawn:  # this month's draw so far
+            yield AlreadyPlanned(customer_id)
         wanted = self.gifts_per_month() - len(drawn)
         if wanted <= 0:
             return
@@ -125,7 +124,7 @@ class Surprise(Rule):
         for row in chosen[:wanted]:
             yield Occasion(
                 customer_id=row.id,
-                occasion_key=f"{prefix}{row.id}",
+                occasion_key=occasion_key(self.name, month, row.id),
                 due_on=due_on,
                 window_end=month_end,
                 priority=self.settings.priority,

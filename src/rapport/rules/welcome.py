@@ -46,15 +46,27 @@ def is_new_customer(
 
 def welcomes_and_thanks(settings: Settings, amount: Decimal | None, currency: str | None) -> bool:
     """Whether a new customer's first purchase also earns the thank-you note, which the
-    welcome note then carries (one note, not two on the same day)."""
-    thanks = settings.rules.thank_you_note
+    welcome note then carries (one note, not two on the same day).
+
+    Only when the welcome can reach whoever the thank-you could: it tries every channel
+    the thank-you would, and an open complaint holds it back only if it holds the
+    thank-you back too. Otherwise the two notes stay apart, so nobody goes unthanked.
+    """
+    thanks, welcome = settings.rules.thank_you_note, settings.rules.welcome
+    held_back = set(settings.planner.suppress_during_open_case)
     return (
-        settings.rules.welcome.enabled
+        welcome.enabled
         and thanks.enabled
+        and set(thanks.channels) <= set(welcome.channels)
+        and (Welcome.name not in held_back or THANK_YOU_NOTE in held_back)
         and amount is not None
         and currency == settings.business.currency
         and amount >= thanks.min_amount
     )
+
+
+#: The thank-you rule's name (that rule imports this module, not the other way round).
+THANK_YOU_NOTE = "thank_you_note"
 
 
 class WelcomeContext(RuleContext):
@@ -118,7 +130,13 @@ class Welcome(Rule):
                 first_purchase_at >= ctx.day_start(ctx.first_due - delay),
                 first_purchase_at < ctx.day_start(ctx.last_due - delay + dt.timedelta(days=1)),
             )
-            .order_by(Customer.id, Purchase.amount.desc())
+            # Two purchases at the first instant: the one in the business currency and
+            # the larger first, so the welcome carries the thanks if either earns it.
+            .order_by(
+                Customer.id,
+                (Purchase.currency == ctx.settings.business.currency).desc(),
+                Purchase.amount.desc(),
+            )
         )
         thanks_priority = ctx.settings.rules.thank_you_note.priority
         seen: set[int] = set()

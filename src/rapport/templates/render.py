@@ -36,7 +36,7 @@ from jinja2.runtime import new_context
 from jinja2.sandbox import SandboxedEnvironment
 
 from rapport._errors import TemplateError
-from rapport.rules import BUILTIN_RULES, Rule
+from rapport.rules import BUILTIN_BY_NAME, Rule
 from rapport.templates import SHIPPED_TEMPLATES
 
 #: The languages rapport ships templates for.
@@ -248,9 +248,7 @@ class Renderer:
         rules: Mapping[str, type[Rule]] | None = None,
     ) -> None:
         #: The rules whose tasks this renders, by name: each types its own context.
-        self.rules: Mapping[str, type[Rule]] = (
-            rules if rules is not None else {rule.name: rule for rule in BUILTIN_RULES}
-        )
+        self.rules: Mapping[str, type[Rule]] = rules if rules is not None else BUILTIN_BY_NAME
         loaders: list[jinja2.BaseLoader] = [jinja2.FileSystemLoader(str(d)) for d in user_dirs]
         loaders.append(jinja2.FileSystemLoader(str(SHIPPED_TEMPLATES)))
         self.env = _CountingSandbox(

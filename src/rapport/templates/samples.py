@@ -11,12 +11,10 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from rapport.rules import BUILTIN_RULES, Rule
+from rapport.rules import BUILTIN_BY_NAME, Rule
 from rapport.rules.base import SAMPLE_DAY
 
 SAMPLE_TODAY = SAMPLE_DAY
-#: The rules a sample is looked up in when none are given.
-BUILTIN_BY_NAME: Mapping[str, type[Rule]] = {rule.name: rule for rule in BUILTIN_RULES}
 
 
 def sample_customer(full: bool) -> dict[str, Any]:
