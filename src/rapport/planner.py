@@ -42,7 +42,7 @@ from rapport.models.enums import (
 )
 from rapport.models.tables import Case, Customer, OutreachTask, PlannerRun
 from rapport.rules import Occasion, PlanContext, Rule, rule_classes
-from rapport.rules.base import AlreadyPlanned
+from rapport.rules.base import AlreadyPlanned, PlannedCount
 from rapport.store import Store, chunked
 
 #: Above this many customers, reconciling looks at every open task instead of listing
@@ -339,6 +339,7 @@ class Planner:
             last_due=as_of + dt.timedelta(days=horizon),
             settings=settings,
             working_days=WorkingDays(settings.business.country),
+            shard=None if shard is None else shard.condition,
         )
         expired = cancelled = 0
         if not dry_run:
@@ -440,6 +441,9 @@ class Planner:
         occasions: dict[str, Occasion] = {}
         found_planned = 0
         for found in rule.occasions(ctx):
+            if isinstance(found, PlannedCount):  # counted in SQL, in the shard already
+                found_planned += found.count
+                continue
             if shard is not None and not shard.holds(found.customer_id):
                 continue
             if isinstance(found, AlreadyPlanned):

@@ -10,7 +10,16 @@ from sqlalchemy import func, select
 
 from rapport.config import AnniversarySettings
 from rapport.models.tables import Customer, ImportantDate
-from rapport.rules.base import AlreadyPlanned, Occasion, PlanContext, Rule, RuleContext, planned
+from rapport.rules.base import (
+    AlreadyPlanned,
+    Occasion,
+    PlanContext,
+    PlannedCount,
+    Rule,
+    RuleContext,
+    count_planned,
+    planned,
+)
 from rapport.rules.triggers import YearlyDate, occasion_key, occasion_key_sql
 
 
@@ -50,27 +59,27 @@ class Anniversary(Rule):
     settings_model = AnniversarySettings
     settings: AnniversarySettings
 
-    def occasions(self, ctx: PlanContext) -> Iterator[Occasion | AlreadyPlanned]:
+    def occasions(self, ctx: PlanContext) -> Iterator[Occasion | AlreadyPlanned | PlannedCount]:
         s = self.settings
         yearly = YearlyDate(offset_days=-s.lead_days, feb29=s.feb29)
         if s.customer_since:
             month = func.extract("month", Customer.customer_since)
             day_of = func.extract("day", Customer.customer_since)
             year = yearly.year_sql(month, day_of, ctx)
-            since = ctx.session.execute(
-                select(
-                    Customer.id,
-                    Customer.customer_since,
-                    planned(occasion_key_sql(self.name, Customer.id, "since", year)),
-                ).where(Customer.customer_since.is_not(None), yearly.where(month, day_of, ctx))
+            done = planned(occasion_key_sql(self.name, Customer.id, "since", year))
+            candidates = (
+                Customer.customer_since.is_not(None),
+                yearly.where(month, day_of, ctx),
+                ctx.in_shard(Customer.id),
             )
-            for customer_id, started, done in since:
+            yield count_planned(ctx, select(Customer.id).where(*candidates, done))
+            since = ctx.session.execute(
+                select(Customer.id, Customer.customer_since).where(*candidates, ~done)
+            )
+            for customer_id, started in since:
                 assert started is not None
                 day = yearly.occurs(started.month, started.day, ctx)
                 if day is None or day.year - started.year < 1:
-                    continue
-                if done:
-                    yield AlreadyPlanned(customer_id)
                     continue
                 yield self._occasion(
                     customer_id,
@@ -97,12 +106,12 @@ class Anniversary(Rule):
                     ImportantDate.yearly.is_(True), yearly.where(on_month, on_day, ctx)
                 )
             )
-            for important, done in dates:
+            for important, is_planned in dates:
                 day = yearly.occurs(important.month, important.day, ctx)
                 date_years = day.year - important.year if day and important.year else None
                 if day is None or (date_years is not None and date_years < 1):
                     continue
-                if done:
+                if is_planned:
                     yield AlreadyPlanned(important.customer_id)
                     continue
                 yield self._occasion(

@@ -20,7 +20,7 @@ from functools import cached_property
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, model_validator
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import ColumnElement, Select, func, select, true, update
 from sqlalchemy.orm import Session
 
 from rapport.config import RuleSettings, Settings
@@ -82,6 +82,24 @@ class AlreadyPlanned:
     customer_id: int
 
 
+@dataclass(frozen=True, slots=True)
+class PlannedCount:
+    """How many occasions a rule's query found already planned, counted in SQL without
+    reading them back (limited to the plan's shard with :meth:`PlanContext.in_shard`).
+
+    A re-run of a day finds nearly every occasion planned; counting them in the database
+    keeps those rows out of Python altogether.
+    """
+
+    count: int
+
+
+def count_planned(ctx: PlanContext, stmt: Select[Any]) -> PlannedCount:
+    """The rows of ``stmt`` (a rule's query, narrowed to its planned occasions) counted."""
+    count = ctx.session.scalar(select(func.count()).select_from(stmt.subquery()))
+    return PlannedCount(int(count or 0))
+
+
 def planned(key: ColumnElement[str]) -> ColumnElement[bool]:
     """SQL: a task with this occasion key exists (a column for the rule's query)."""
     return select(OutreachTask.id).where(OutreachTask.occasion_key == key).exists()
@@ -103,6 +121,12 @@ class PlanContext:
     working_days: WorkingDays
     #: The top segment's spend threshold per share, read once per plan (see segments).
     spend_thresholds: dict[float, Any] = field(default_factory=dict, compare=False)
+    #: SQL for "this customer id is in the plan's shard" (None: every customer).
+    shard: Callable[[Any], ColumnElement[bool]] | None = None
+
+    def in_shard(self, customer_id: Any) -> ColumnElement[bool]:
+        """SQL: the customer (an id column) belongs to the shard being planned."""
+        return true() if self.shard is None else self.shard(customer_id)
 
     @cached_property
     def zone(self) -> zoneinfo.ZoneInfo:
@@ -221,7 +245,7 @@ class Rule(ABC):
         self.settings = settings if settings is not None else self.settings_model()
 
     @abstractmethod
-    def occasions(self, ctx: PlanContext) -> Iterable[Occasion | AlreadyPlanned]:
+    def occasions(self, ctx: PlanContext) -> Iterable[Occasion | AlreadyPlanned | PlannedCount]:
         """The occasions due between ``ctx.first_due`` and ``ctx.last_due``.
 
         Select candidates with SQL (never every customer), compute dates with plain

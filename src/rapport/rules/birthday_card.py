@@ -13,11 +13,12 @@ from rapport.dates import MILESTONE_AGES
 from rapport.models.tables import Customer
 from rapport.rules.base import (
     SAMPLE_DAY,
-    AlreadyPlanned,
     Occasion,
     PlanContext,
+    PlannedCount,
     Rule,
     RuleContext,
+    count_planned,
     planned,
 )
 from rapport.rules.triggers import YearlyDate, occasion_key, occasion_key_sql
@@ -59,19 +60,20 @@ class BirthdayCard(Rule):
     settings_model = BirthdayCardSettings
     settings: BirthdayCardSettings
 
-    def occasions(self, ctx: PlanContext) -> Iterator[Occasion | AlreadyPlanned]:
+    def occasions(self, ctx: PlanContext) -> Iterator[Occasion | PlannedCount]:
         s = self.settings
         birthday = YearlyDate(offset_days=-s.lead_days, feb29=s.feb29)
         month, day = Customer.birth_month, Customer.birth_day
-        year = birthday.year_sql(month, day, ctx)
-        stmt = select(
-            Customer.id,
-            month,
-            day,
-            Customer.birth_year,
-            planned(occasion_key_sql(self.name, Customer.id, year)),
-        ).where(month.is_not(None), day.is_not(None), birthday.where(month, day, ctx))
-        for customer_id, birth_month, birth_day, born, done in ctx.session.execute(stmt):
+        done = planned(occasion_key_sql(self.name, Customer.id, birthday.year_sql(month, day, ctx)))
+        candidates = (
+            month.is_not(None),
+            day.is_not(None),
+            birthday.where(month, day, ctx),
+            ctx.in_shard(Customer.id),
+        )
+        yield count_planned(ctx, select(Customer.id).where(*candidates, done))
+        stmt = select(Customer.id, month, day, Customer.birth_year).where(*candidates, ~done)
+        for customer_id, birth_month, birth_day, born in ctx.session.execute(stmt):
             assert birth_month is not None
             assert birth_day is not None
             birthday_on = birthday.occurs(birth_month, birth_day, ctx)
@@ -80,9 +82,6 @@ class BirthdayCard(Rule):
             age = birthday_on.year - born if born is not None else None
             if age is not None and age <= 0:
                 continue  # not born yet, or the day of birth itself
-            if done:
-                yield AlreadyPlanned(customer_id)
-                continue
             milestone = age in MILESTONE_AGES
             yield Occasion(
                 customer_id=customer_id,

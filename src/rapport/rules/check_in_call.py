@@ -12,12 +12,13 @@ from sqlalchemy.orm import Session
 from rapport.config import CheckInCallSettings
 from rapport.models.tables import Customer, OutreachTask
 from rapport.rules.base import (
-    AlreadyPlanned,
     Occasion,
     PlanContext,
+    PlannedCount,
     Rule,
     RuleContext,
     cancel_superseded,
+    count_planned,
 )
 from rapport.rules.segments import top_segment
 from rapport.rules.triggers import occasion_key
@@ -60,7 +61,7 @@ class CheckInCall(Rule):
     settings_model = CheckInCallSettings
     settings: CheckInCallSettings
 
-    def occasions(self, ctx: PlanContext) -> Iterator[Occasion | AlreadyPlanned]:
+    def occasions(self, ctx: PlanContext) -> Iterator[Occasion | PlannedCount]:
         s = self.settings
         history = ctx.history
         anchor = func.coalesce(history.last_contact_at, Customer.created_at)
@@ -79,6 +80,8 @@ class CheckInCall(Rule):
             )
             .exists()
         )
+        candidates = (self._segment(ctx), anchor < stale_by, ctx.in_shard(Customer.id))
+        yield count_planned(ctx, select(Customer.id).where(*candidates, done))
         rows = ctx.session.execute(
             select(
                 Customer.id,
@@ -86,13 +89,10 @@ class CheckInCall(Rule):
                 history.last_contact_at.label("last_contact_at"),
                 history.last_purchase_at.label("last_purchase_at"),
                 Customer.check_in_every_days,
-                done.label("done"),
-            ).where(self._segment(ctx), anchor < stale_by)
+            ).where(*candidates, ~done)
         )
         for row in rows:
-            if row.done:
-                yield AlreadyPlanned(row.id)  # this cycle's call exists: no dates needed
-            elif (occasion := self._occasion(ctx, row)) is not None:
+            if (occasion := self._occasion(ctx, row)) is not None:
                 yield occasion
 
     def _segment(self, ctx: PlanContext) -> ColumnElement[bool]:
