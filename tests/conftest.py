@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import settings
@@ -119,6 +120,24 @@ def worker_postgres_url() -> str:
     finally:
         admin.dispose()
     return make_url(base).set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture
+def key_lookups(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The occasion keys the planner looks up from now on (rules that mark their planned
+    occasions in SQL should need none)."""
+    from rapport import planner
+
+    looked_up: list[str] = []
+    lookup = planner._existing_keys
+
+    def counting(session: Any, keys: Any) -> set[str]:
+        keys = list(keys)
+        looked_up.extend(keys)
+        return lookup(session, keys)
+
+    monkeypatch.setattr(planner, "_existing_keys", counting)
+    return looked_up
 
 
 @pytest.fixture

@@ -23,7 +23,6 @@ from rapport import (
     TaskStatus,
     parse_settings,
 )
-from rapport import planner as planner_module
 from rapport.rules import BUILTIN_RULES
 from tests.conftest import FixedClock, count_rows
 
@@ -309,7 +308,7 @@ def test_a_rerun_counts_in_sql_exactly_what_the_first_run_planned(
     clock: FixedClock,
     as_of: dt.date,
     feb29: str,
-    monkeypatch: pytest.MonkeyPatch,
+    key_lookups: list[str],
 ) -> None:
     """Birthdays, anniversaries, check-ins and lapses mark their planned occasions in SQL
     (keys built in SQL, or the same anchor): across the year's end and around 29 February
@@ -343,17 +342,9 @@ def test_a_rerun_counts_in_sql_exactly_what_the_first_run_planned(
                 {"customer_id": f"C-{n}", "occurred_at": f"{at}T12:00:00Z", "amount": 10}
             )
     first = crm.plan(on(clock, as_of))
-    looked_up: list[str] = []
-    lookup = planner_module._existing_keys
-
-    def counting(session: Any, keys: Any) -> set[str]:
-        keys = list(keys)
-        looked_up.extend(keys)
-        return lookup(session, keys)
-
-    monkeypatch.setattr(planner_module, "_existing_keys", counting)
+    key_lookups.clear()  # the second run only
     second = crm.plan(on(clock, as_of), dry_run=True)
-    assert looked_up == []  # every planned occasion was recognised by the query itself
+    assert key_lookups == []  # every planned occasion was recognised by the query itself
     assert second.tasks == []  # none slipped through to be caught by the unique key
     for rule in rules:
         made = first.rules[rule].created

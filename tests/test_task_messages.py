@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import zoneinfo
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -15,7 +15,8 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from rapport import Rapport, TaskKind, TaskStatus, TemplateError, parse_settings
-from rapport.messages import message_contexts
+from rapport.dates import LocalDays
+from rapport.messages import customer_facts
 from rapport.models import Customer, OutreachTask
 from rapport.templates import SHIPPED_TEMPLATES
 from tests.conftest import FixedClock, only_rules
@@ -311,20 +312,9 @@ def test_call_sheet_days_are_the_business_days(engine: Engine, clock: FixedClock
     with Session(engine) as session:
         customer_id = session.scalar(select(Customer.id))
         assert customer_id is not None
-        task = SimpleNamespace(
-            id=1,
-            customer_id=customer_id,
-            rule="check_in_call",
-            kind=TaskKind.CALL,
-            channel="phone",
-            due_on=dt.date(2026, 11, 23),
-            window_end=dt.date(2026, 11, 30),
-            late=False,
-            context={"last_contact": None, "every_days": 90},  # as the rule stores it
-            assigned_to=None,
-        )
-        context = message_contexts(session, [task], crm.settings, dt.date(2026, 11, 23))
-    customer = context[1]["customer"]
+        days = LocalDays(zoneinfo.ZoneInfo("Europe/Helsinki"))
+        facts = customer_facts(session, [customer_id], crm.settings, dt.date(2026, 11, 23), days)
+    customer = facts[customer_id]
     assert customer["usual_weekdays"] == [1]  # Tuesday
     assert customer["last_purchase"]["date"] == dt.date(2026, 11, 17)
     assert customer["open_promises"][0]["due_on"] == dt.date(2026, 12, 1)

@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine, literal, select
 
 from rapport import Rapport, parse_settings
-from rapport import planner as planner_module
 from rapport.rules.triggers import occasion_key, occasion_key_sql
 from tests.conftest import FixedClock, only_rules
 
@@ -95,7 +94,7 @@ def test_a_custom_date_rule_follows_the_feb29_policy(
 
 
 def test_a_rerun_recognises_custom_and_family_occasions_in_sql(
-    rapport: Rapport, engine: Engine, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+    rapport: Rapport, engine: Engine, clock: FixedClock, key_lookups: list[str]
 ) -> None:
     """Yearly custom rules and family birthdays mark their planned occasions in the query,
     like the built-in birthdays: a second run looks up no key at all."""
@@ -108,17 +107,9 @@ def test_a_rerun_recognises_custom_and_family_occasions_in_sql(
     person(crm, "VIP", birthday="--12-03", tags=["vip"], address_line1="Kuja 1", city="Oulu")
     crm.add_family_member("VIP", {"name": "Eeva", "relation": "child", "birthday": "--12-05"})
     first = crm.plan(on(clock, D(2026, 12, 1)), horizon_days=7)
-    looked_up: list[str] = []
-    lookup = planner_module._existing_keys
-
-    def counting(session: Any, keys: Any) -> set[str]:
-        keys = list(keys)
-        looked_up.extend(keys)
-        return lookup(session, keys)
-
-    monkeypatch.setattr(planner_module, "_existing_keys", counting)
+    key_lookups.clear()  # the second run only
     second = crm.plan(on(clock, D(2026, 12, 1)), horizon_days=7, dry_run=True)
-    assert looked_up == []
+    assert key_lookups == []
     assert second.tasks == []  # nothing slipped through to be caught by the unique key
     for rule in ("birthday_mail", "family_birthday"):
         assert first.rules[rule].created == 1, rule
@@ -126,7 +117,7 @@ def test_a_rerun_recognises_custom_and_family_occasions_in_sql(
 
 
 def test_a_rerun_ships_no_keys_for_the_rules_that_plan_in_bulk(
-    rapport: Rapport, engine: Engine, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+    rapport: Rapport, engine: Engine, clock: FixedClock, key_lookups: list[str]
 ) -> None:
     """Every nurturing rule and every kind of custom rule recognises what it planned in
     its own query: a second run of the day counts it all without a key list."""
@@ -163,17 +154,9 @@ def test_a_rerun_ships_no_keys_for_the_rules_that_plan_in_bulk(
         {"customer_id": "OLD", "occurred_at": "2026-11-30T10:00:00Z", "amount": "700"}
     )
     first = crm.plan(on(clock, D(2026, 12, 1)), horizon_days=3)
-    looked_up: list[str] = []
-    lookup = planner_module._existing_keys
-
-    def counting(session: Any, keys: Any) -> set[str]:
-        keys = list(keys)
-        looked_up.extend(keys)
-        return lookup(session, keys)
-
-    monkeypatch.setattr(planner_module, "_existing_keys", counting)
+    key_lookups.clear()  # the second run only
     second = crm.plan(on(clock, D(2026, 12, 1)), horizon_days=3, dry_run=True)
-    assert looked_up == []
+    assert key_lookups == []
     assert second.tasks == []  # nothing slipped through to be caught by the unique key
     made = {rule: r.created for rule, r in first.rules.items() if r.created}
     assert set(made) == {

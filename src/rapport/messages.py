@@ -44,7 +44,7 @@ from rapport.models.tables import (
     Purchase,
 )
 from rapport.rhythm import Visit, rhythm_of
-from rapport.rules import OccasionContext, Rule, rule_classes
+from rapport.rules import OccasionContext, Rule
 from rapport.store import TaskWords, chunked
 from rapport.templates.render import CallScript, RenderedMessage, Renderer
 
@@ -116,26 +116,6 @@ def _next_birthday(
         "date": upcoming,
         "days_until": (upcoming - today).days,
         "turns": upcoming.year - year if year is not None else None,
-    }
-
-
-def message_contexts(
-    session: Session,
-    tasks: Sequence[TaskFacts],
-    settings: Settings,
-    today: dt.date,
-    rules: Mapping[str, type[Rule]] | None = None,
-) -> dict[int, dict[str, Any]]:
-    """The template variables of each task, keyed by task id, loaded in bulk
-    (``rules``: the rules by name, default those these settings know)."""
-    known = rules if rules is not None else rule_classes(settings)
-    customer_ids = sorted({task.customer_id for task in tasks})
-    days = LocalDays(zoneinfo.ZoneInfo(settings.business.timezone))
-    customers = customer_facts(session, customer_ids, settings, today, days)
-    business = business_variables(settings)
-    return {
-        task.id: task_variables(task, customers[task.customer_id], business, today, known)
-        for task in tasks
     }
 
 

@@ -105,6 +105,21 @@ def planned(key: ColumnElement[str]) -> ColumnElement[bool]:
     return select(OutreachTask.id).where(OutreachTask.occasion_key == key).exists()
 
 
+def planned_for_anchor(rule: str, anchor: Any) -> ColumnElement[bool]:
+    """SQL: ``rule`` planned a task for the customer from this very fact (``anchor``: the
+    last contact of a check-in's cycle, the last purchase of a lapse). Rules keyed by
+    such a fact's local day mark their planned occasions by the fact itself."""
+    return (
+        select(OutreachTask.id)
+        .where(
+            OutreachTask.customer_id == Customer.id,
+            OutreachTask.rule == rule,
+            OutreachTask.anchor_at == anchor,
+        )
+        .exists()
+    )
+
+
 @dataclass(frozen=True)
 class PlanContext:
     """What a rule needs to find its occasions: the session, the days, the settings.

@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from rapport.config import CheckInCallSettings
-from rapport.models.tables import Customer, OutreachTask
+from rapport.models.tables import Customer
 from rapport.rules.base import (
     Occasion,
     PlanContext,
@@ -19,6 +19,7 @@ from rapport.rules.base import (
     RuleContext,
     cancel_superseded,
     count_planned,
+    planned_for_anchor,
 )
 from rapport.rules.segments import top_segment
 from rapport.rules.triggers import occasion_key
@@ -71,15 +72,7 @@ class CheckInCall(Rule):
         stale_by = ctx.day_start(ctx.last_due - dt.timedelta(days=every_min - 1))
         # A check-in planned for this very anchor (the same last contact) has this
         # occasion's key: those rows are only counted.
-        done = (
-            select(OutreachTask.id)
-            .where(
-                OutreachTask.customer_id == Customer.id,
-                OutreachTask.rule == self.name,
-                OutreachTask.anchor_at == anchor,
-            )
-            .exists()
-        )
+        done = planned_for_anchor(self.name, anchor)
         candidates = (self._segment(ctx), anchor < stale_by, ctx.in_shard(Customer.id))
         yield count_planned(ctx, select(Customer.id).where(*candidates, done))
         rows = ctx.session.execute(

@@ -23,7 +23,6 @@ from rapport.models.tables import (
     CustomerTag,
     Interaction,
     Interest,
-    OutreachTask,
     Purchase,
 )
 from rapport.rules.base import (
@@ -36,6 +35,7 @@ from rapport.rules.base import (
     Rule,
     cancel_superseded,
     planned,
+    planned_for_anchor,
 )
 from rapport.rules.segments import top_segment
 from rapport.rules.triggers import YearlyDate, occasion_key, occasion_key_sql
@@ -253,15 +253,7 @@ class DeclarativeRule(Rule):
         days = int(self.spec.trigger.inactive_days or 0)
         anchor = func.coalesce(ctx.history.last_contact_at, Customer.created_at)
         # A task planned for this very quiet spell has its anchor (the last contact).
-        done = (
-            select(OutreachTask.id)
-            .where(
-                OutreachTask.customer_id == Customer.id,
-                OutreachTask.rule == self.name,
-                OutreachTask.anchor_at == anchor,
-            )
-            .exists()
-        )
+        done = planned_for_anchor(self.name, anchor)
         rows = ctx.session.execute(
             select(Customer.id, anchor.label("anchor"), done).where(
                 anchor < ctx.day_start(ctx.last_due - dt.timedelta(days=days - 1)),

@@ -15,7 +15,7 @@ from rapport.config import RhythmBreakSettings
 from rapport.dates import LocalDays
 from rapport.models._columns import RawTimestamp
 from rapport.models.enums import PurchaseStatus
-from rapport.models.tables import Customer, OutreachTask, Purchase
+from rapport.models.tables import Customer, Purchase
 from rapport.rhythm import Visit, lapse, rhythm_of, rhythm_window
 from rapport.rules.base import (
     AlreadyPlanned,
@@ -24,6 +24,7 @@ from rapport.rules.base import (
     Rule,
     RuleContext,
     cancel_superseded,
+    planned_for_anchor,
 )
 from rapport.rules.triggers import occasion_key
 from rapport.store import chunked
@@ -77,15 +78,7 @@ class RhythmBreak(Rule):
         s = self.settings
         last_bought = ctx.history.last_purchase_at
         # A "we miss you" planned for this very last purchase has this occasion's key.
-        done = (
-            select(OutreachTask.id)
-            .where(
-                OutreachTask.customer_id == Customer.id,
-                OutreachTask.rule == self.name,
-                OutreachTask.anchor_at == last_bought,
-            )
-            .exists()
-        )
+        done = planned_for_anchor(self.name, last_bought)
         rows: Iterable[Any]
         if ctx.history.current:
             rows = ctx.session.execute(
