@@ -61,40 +61,39 @@ class RowWriter:
 
     def write(self, rows: Iterable[Sequence[Any]]) -> int:
         """Insert the rows (each a value per column, in order); returns how many."""
-        # Many values repeat (a status, the import's timestamp): each distinct value of
-        # a processed column is converted once per call.
-        memos: list[dict[Any, Any]] = [{} for _ in self._processors]
-        jobs = [
-            (index, process, memos[index])
-            for index, process in enumerate(self._processors)
-            if process is not None
-        ]
-        converted = []
-        for row in rows:
-            values = list(row)
-            for index, process, memo in jobs:
-                value = values[index]
-                if value is None:
-                    continue
-                try:
-                    values[index] = memo[value]
-                except KeyError:
-                    values[index] = memo[value] = process(value)
-                except TypeError:  # unhashable (a JSON document): converted every time
-                    values[index] = process(value)
-            converted.append(values)
-        if not converted:
+        table = list(rows)
+        if not table:
             return 0
+        # Converted a column at a time; many values repeat (a status, the import's
+        # timestamp), so each distinct value of a column is converted once per call.
+        columns: list[Sequence[Any]] = list(zip(*table, strict=True))
+        for index, process in enumerate(self._processors):
+            if process is not None:
+                columns[index] = _converted(columns[index], process)
+        params: list[Any]
+        if self._positional:
+            params = list(zip(*(columns[i] for i in self._order), strict=True))
+        else:
+            named = zip(*columns, strict=True)
+            params = [dict(zip(self.columns, row, strict=True)) for row in named]
         connection = self._session.connection()
         inserted = 0
-        for start in range(0, len(converted), INSERT_BATCH):
-            batch = converted[start : start + INSERT_BATCH]
-            params: list[Any]
-            if self._positional:
-                order = self._order
-                params = [tuple(row[i] for i in order) for row in batch]
-            else:
-                params = [dict(zip(self.columns, row, strict=True)) for row in batch]
-            result = connection.exec_driver_sql(self._sql, params)
-            inserted += result.rowcount if self._skip is not None else len(params)
+        for start in range(0, len(params), INSERT_BATCH):
+            batch = params[start : start + INSERT_BATCH]
+            result = connection.exec_driver_sql(self._sql, batch)
+            inserted += result.rowcount if self._skip is not None else len(batch)
         return inserted
+
+
+def _converted(values: Sequence[Any], process: Callable[[Any], Any]) -> list[Any]:
+    """``process`` applied to each value but None, once per distinct hashable value."""
+    memo: dict[Any, Any] = {None: None}
+    out = []
+    for value in values:
+        try:
+            out.append(memo[value])
+        except KeyError:
+            out.append(memo.setdefault(value, process(value)))
+        except TypeError:  # unhashable (a JSON document): converted every time
+            out.append(process(value))
+    return out

@@ -19,10 +19,10 @@ from collections import Counter, defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, ValidationError
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from rapport._errors import ConfigError
@@ -50,8 +50,28 @@ from rapport.store import Store, chunked
 RECONCILE_IDS = 5_000
 #: Tasks that stand for a contact made or still to make; they count against the caps.
 COUNTED_STATUSES = (*OPEN_TASK_STATUSES, TaskStatus.DONE)
-#: Every column of a new task but its id (a planned task's other columns start empty).
-TASK_COLUMNS = tuple(c.name for c in OutreachTask.__table__.c if c.name != "id")
+
+
+class NewTask(NamedTuple):
+    """One task row the planner writes, in the order of its columns (the others —
+    words, outcome, snooze — start empty)."""
+
+    customer_id: int
+    rule: str
+    kind: TaskKind
+    channel: str | None
+    occasion_key: str
+    due_on: dt.date
+    window_end: dt.date
+    priority: int
+    status: TaskStatus
+    late: bool
+    assigned_to: str | None
+    send_at: dt.datetime | None
+    context: dict[str, Any]
+    anchor_at: dt.datetime | None
+    service: bool
+    created_at: dt.datetime
 
 
 # ------------------------------------------------------------------------- pure logic
@@ -354,6 +374,7 @@ class Planner:
                 store.refresh_trailing_spend(as_of, now)
                 cancelled = self.reconcile(session, now)
             expired = self._expire(session, as_of, now, shard)
+        session.flush()  # the rules read through the connection (PlanContext.rows)
         # (a) every enabled rule's new occasions; (b) pooled for the whole day.
         tallies: dict[str, _RuleTally] = {}
         pool: list[tuple[Rule, Occasion]] = []
@@ -381,7 +402,7 @@ class Planner:
             reports[rule.name] = RuleReport(
                 created=tally.created,
                 already_planned=tally.already_planned,
-                late=sum(1 for row in rule_rows if row["late"]),
+                late=sum(1 for row in rule_rows if row.late),
                 missed=tally.missed,
                 moved_by_caps=tally.moved,
                 skipped=dict(sorted(tally.skipped.items())),
@@ -462,7 +483,7 @@ class Planner:
         ctx: PlanContext,
         now: dt.datetime,
         tallies: Mapping[str, _RuleTally],
-    ) -> dict[str, list[dict[str, Any]]]:
+    ) -> dict[str, list[NewTask]]:
         """The day's task rows per rule, after consent, catch-up and the contact budget.
 
         The budget is one per customer, shared by every rule: all of the day's new
@@ -477,7 +498,10 @@ class Planner:
         suppressed = _with_open_cases(
             ctx.session, {o.customer_id for rule, o in pool if rule.name in suppressing}
         )
-        rows: dict[str, list[dict[str, Any]]] = {rule.name: [] for rule in self.enabled_rules}
+        # Customers share a few kinds of consent and details: each kind is judged once
+        # per rule's channels (Reachability objects are shared, see _customer_facts).
+        judged: dict[tuple[int, int], tuple[Channel | None, str | None]] = {}
+        rows: dict[str, list[NewTask]] = {rule.name: [] for rule in self.enabled_rules}
         to_place: dict[int, list[tuple[Rule, Occasion, Channel | None]]] = defaultdict(list)
         for rule, occasion in pool:
             tally = tallies[rule.name]
@@ -488,11 +512,17 @@ class Planner:
             elif rule.name in suppressing and occasion.customer_id in suppressed:
                 reason = "open_case"
             else:
-                reason = skip_reason(customer.reach)
-                if reason is None:
-                    channel, reason = choose_channel(
-                        customer.reach, rule.settings.channels, settings.consent
+                verdict = judged.get((id(customer.reach), id(rule)))
+                if verdict is None:
+                    reason = skip_reason(customer.reach)
+                    channels = rule.settings.channels
+                    verdict = (
+                        (None, reason)
+                        if reason is not None
+                        else choose_channel(customer.reach, channels, settings.consent)
                     )
+                    judged[id(customer.reach), id(rule)] = verdict
+                channel, reason = verdict
             if reason is not None:
                 tally.skipped[reason] += 1
                 continue
@@ -508,6 +538,18 @@ class Planner:
         caps = settings.caps
         for customer_id, items in to_place.items():
             customer = facts[customer_id]
+            if (
+                len(items) == 1
+                and len(customer.task_days) < caps.max_touches
+                and items[0][1].due_on <= items[0][1].window_end
+            ):
+                # Room for one more whatever the day: the common case, placed as due.
+                rule, occasion, channel = items[0]
+                late = occasion.due_on < ctx.as_of
+                rows[rule.name].append(
+                    self._row(rule, occasion, channel, customer, ctx, now, late=late)
+                )
+                continue
             placements = place_within_caps(
                 customer.task_days,
                 [
@@ -549,35 +591,35 @@ class Planner:
         *,
         missed: bool = False,
         late: bool | None = None,
-    ) -> dict[str, Any]:
+    ) -> NewTask:
         is_late = (occasion.due_on < ctx.as_of) if late is None else late
         timed = channel in (Channel.EMAIL, Channel.SMS) and not missed
-        return {
-            "customer_id": occasion.customer_id,
-            "rule": rule.name,
-            "kind": TaskKind.REMINDER if channel is None else rule.kinds[channel],
-            "channel": None if channel is None else channel.value,
-            "occasion_key": occasion.occasion_key,
-            "due_on": occasion.due_on,
-            "window_end": occasion.window_end,
-            "priority": occasion.priority,
-            "status": TaskStatus.MISSED if missed else TaskStatus.PLANNED,
-            "late": is_late and not missed,
-            "assigned_to": occasion.assigned_to or customer.owner,
-            "send_at": send_at(
+        return NewTask(
+            customer_id=occasion.customer_id,
+            rule=rule.name,
+            kind=TaskKind.REMINDER if channel is None else rule.kinds[channel],
+            channel=None if channel is None else channel.value,
+            occasion_key=occasion.occasion_key,
+            due_on=occasion.due_on,
+            window_end=occasion.window_end,
+            priority=occasion.priority,
+            status=TaskStatus.MISSED if missed else TaskStatus.PLANNED,
+            late=is_late and not missed,
+            assigned_to=occasion.assigned_to or customer.owner,
+            send_at=send_at(
                 max(occasion.due_on, ctx.as_of),
                 self.settings.planner.send_hour,
                 customer.timezone or self.settings.business.timezone,
             )
             if timed
             else None,
-            "context": occasion.context,
-            "anchor_at": occasion.anchor_at,
-            "service": rule.service or rule.internal,
-            "created_at": now,
-        }
+            context=occasion.context,
+            anchor_at=occasion.anchor_at,
+            service=rule.service or rule.internal,
+            created_at=now,
+        )
 
-    def _insert(self, session: Session, rows: list[dict[str, Any]]) -> int:
+    def _insert(self, session: Session, rows: list[NewTask]) -> int:
         """Insert rows, skipping keys another run inserted first; returns rows inserted.
 
         The driver's own ``executemany`` with ON CONFLICT DO NOTHING, on both databases:
@@ -586,28 +628,25 @@ class Planner:
         """
         if not rows:
             return 0
-        writer = RowWriter(session, OutreachTask, TASK_COLUMNS, skip="occasion_key")
-        return writer.write([[row.get(name) for name in TASK_COLUMNS] for row in rows])
+        return RowWriter(session, OutreachTask, NewTask._fields, skip="occasion_key").write(rows)
 
-    def _describe(
-        self, session: Session, rule: Rule, rows: list[dict[str, Any]]
-    ) -> list[PlannedTask]:
-        external = _external_ids(session, {row["customer_id"] for row in rows})
+    def _describe(self, session: Session, rule: Rule, rows: list[NewTask]) -> list[PlannedTask]:
+        external = _external_ids(session, {row.customer_id for row in rows})
         return [
             PlannedTask(
-                customer_id=external[row["customer_id"]],
+                customer_id=external[row.customer_id],
                 rule=rule.name,
-                occasion_key=row["occasion_key"],
-                kind=row["kind"],
-                channel=Channel(row["channel"]) if row["channel"] else None,
-                due_on=row["due_on"],
-                window_end=row["window_end"],
-                priority=row["priority"],
-                status=row["status"],
-                late=row["late"],
-                assigned_to=row["assigned_to"],
-                send_at=row["send_at"],
-                context=row["context"],
+                occasion_key=row.occasion_key,
+                kind=row.kind,
+                channel=Channel(row.channel) if row.channel else None,
+                due_on=row.due_on,
+                window_end=row.window_end,
+                priority=row.priority,
+                status=row.status,
+                late=row.late,
+                assigned_to=row.assigned_to,
+                send_at=row.send_at,
+                context=row.context,
             )
             for row in rows
         ]
@@ -664,54 +703,60 @@ def _external_ids(session: Session, ids: Collection[int]) -> dict[int, str]:
 def _customer_facts(
     session: Session, ids: Collection[int], counted_since: dt.date
 ) -> dict[int, _Customer]:
-    """Consent, contact details and recent task days of these customers, in bulk."""
+    """Consent, contact details and recent task days of these customers, in bulk.
+
+    Customers who allow the same channels and have the same kinds of details share one
+    :class:`Reachability`, so the planner judges each kind once.
+    """
+    connection = session.connection()  # plain rows: the ORM's row objects cost more
+    details = select(
+        Customer.id,
+        Customer.status,
+        Customer.do_not_contact,
+        Customer.consent_email,
+        Customer.consent_sms,
+        Customer.consent_phone,
+        Customer.consent_mail,
+        Customer.email.is_not(None) & (Customer.email != ""),
+        Customer.phone.is_not(None) & (Customer.phone != ""),
+        Customer.address_line1.is_not(None)
+        & (Customer.address_line1 != "")
+        & (
+            (Customer.city.is_not(None) & (Customer.city != ""))
+            | (Customer.postal_code.is_not(None) & (Customer.postal_code != ""))
+        ),
+        Customer.owner,
+        Customer.timezone,
+    ).where(Customer.id.in_(bindparam("ids", expanding=True)))
+    days = select(OutreachTask.customer_id, OutreachTask.due_on).where(
+        OutreachTask.customer_id.in_(bindparam("ids", expanding=True)),
+        OutreachTask.status.in_(COUNTED_STATUSES),
+        OutreachTask.service.is_(False),
+        OutreachTask.due_on >= counted_since,
+    )
+    kinds: dict[tuple[Any, ...], Reachability] = {}
     facts: dict[int, _Customer] = {}
     for batch in chunked(sorted(ids)):
-        rows = session.execute(
-            select(
-                Customer.id,
-                Customer.status,
-                Customer.do_not_contact,
-                Customer.consent_email,
-                Customer.consent_sms,
-                Customer.consent_phone,
-                Customer.consent_mail,
-                Customer.email,
-                Customer.phone,
-                Customer.address_line1,
-                Customer.city,
-                Customer.postal_code,
-                Customer.owner,
-                Customer.timezone,
-            ).where(Customer.id.in_(batch))
-        )
-        for row in rows:
-            facts[row.id] = _Customer(
-                reach=Reachability(
-                    status=row.status,
-                    do_not_contact=row.do_not_contact,
+        for id_, *kind, owner, timezone in connection.execute(details, {"ids": batch}):
+            reach = kinds.get(tuple(kind))
+            if reach is None:
+                status, no_contact, email, sms, phone, mail, has_email, has_phone, has_address = (
+                    kind
+                )
+                reach = kinds[tuple(kind)] = Reachability(
+                    status=status,
+                    do_not_contact=bool(no_contact),
                     consent={
-                        Channel.EMAIL: row.consent_email,
-                        Channel.SMS: row.consent_sms,
-                        Channel.PHONE: row.consent_phone,
-                        Channel.MAIL: row.consent_mail,
+                        Channel.EMAIL: email,
+                        Channel.SMS: sms,
+                        Channel.PHONE: phone,
+                        Channel.MAIL: mail,
                     },
-                    has_email=bool(row.email),
-                    has_phone=bool(row.phone),
-                    has_address=bool(row.address_line1 and (row.city or row.postal_code)),
-                ),
-                owner=row.owner,
-                timezone=row.timezone,
-                task_days=[],
-            )
-        days = session.execute(
-            select(OutreachTask.customer_id, OutreachTask.due_on).where(
-                OutreachTask.customer_id.in_(batch),
-                OutreachTask.status.in_(COUNTED_STATUSES),
-                OutreachTask.service.is_(False),
-                OutreachTask.due_on >= counted_since,
-            )
-        )
-        for customer_id, due_on in days:
+                    has_email=bool(has_email),
+                    has_phone=bool(has_phone),
+                    has_address=bool(has_address),
+                )
+            facts[id_] = _Customer(reach=reach, owner=owner, timezone=timezone, task_days=[])
+        for customer_id, due_on in connection.execute(days, {"ids": batch}):
             facts[customer_id].task_days.append(due_on)
     return facts

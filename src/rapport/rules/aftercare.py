@@ -64,7 +64,7 @@ class Aftercare(Rule):
         if s.min_amount is not None:
             conditions.append(Purchase.currency == ctx.settings.business.currency)
             conditions.append(Purchase.amount >= s.min_amount)
-        rows = ctx.session.execute(
+        rows = ctx.rows(
             select(
                 Purchase.id,
                 Purchase.customer_id,

@@ -73,9 +73,7 @@ class Anniversary(Rule):
                 ctx.in_shard(Customer.id),
             )
             yield count_planned(ctx, select(Customer.id).where(*candidates, done))
-            since = ctx.session.execute(
-                select(Customer.id, Customer.customer_since).where(*candidates, ~done)
-            )
+            since = ctx.rows(select(Customer.id, Customer.customer_since).where(*candidates, ~done))
             for customer_id, started in since:
                 assert started is not None
                 day = yearly.occurs(started.month, started.day, ctx)

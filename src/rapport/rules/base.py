@@ -17,10 +17,10 @@ from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVarTuple
 
 from pydantic import BaseModel, ConfigDict, model_validator
-from sqlalchemy import ColumnElement, Select, func, select, true, update
+from sqlalchemy import ColumnElement, Result, Select, func, select, true, update
 from sqlalchemy.orm import Session
 
 from rapport.config import RuleSettings, Settings
@@ -28,6 +28,8 @@ from rapport.dates import WorkingDays
 from rapport.models.enums import OPEN_TASK_STATUSES, Channel, TaskKind, TaskStatus
 from rapport.models.tables import Customer, OutreachTask
 from rapport.rules.history import History
+
+_Columns = TypeVarTuple("_Columns")
 
 #: The day ``rapport templates check`` renders its examples for.
 SAMPLE_DAY = dt.date(2026, 11, 23)
@@ -96,7 +98,7 @@ class PlannedCount:
 
 def count_planned(ctx: PlanContext, stmt: Select[Any]) -> PlannedCount:
     """The rows of ``stmt`` (a rule's query, narrowed to its planned occasions) counted."""
-    count = ctx.session.scalar(select(func.count()).select_from(stmt.subquery()))
+    count = ctx.rows(select(func.count()).select_from(stmt.subquery())).scalar()
     return PlannedCount(int(count or 0))
 
 
@@ -138,6 +140,12 @@ class PlanContext:
     spend_thresholds: dict[float, Any] = field(default_factory=dict, compare=False)
     #: SQL for "this customer id is in the plan's shard" (None: every customer).
     shard: Callable[[Any], ColumnElement[bool]] | None = None
+
+    def rows(self, stmt: Select[*_Columns]) -> Result[*_Columns]:
+        """Run a query of plain columns and return its rows (the database's own rows,
+        without the ORM's bookkeeping per row: a rule's query may return thousands).
+        The planner flushes the session before the rules run, so nothing is missed."""
+        return self.session.connection().execute(stmt)
 
     def in_shard(self, customer_id: Any) -> ColumnElement[bool]:
         """SQL: the customer (an id column) belongs to the shard being planned."""

@@ -73,7 +73,7 @@ class BirthdayCard(Rule):
         )
         yield count_planned(ctx, select(Customer.id).where(*candidates, done))
         stmt = select(Customer.id, month, day, Customer.birth_year).where(*candidates, ~done)
-        for customer_id, birth_month, birth_day, born in ctx.session.execute(stmt):
+        for customer_id, birth_month, birth_day, born in ctx.rows(stmt):
             assert birth_month is not None
             assert birth_day is not None
             birthday_on = birthday.occurs(birth_month, birth_day, ctx)

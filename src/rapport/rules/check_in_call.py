@@ -75,7 +75,7 @@ class CheckInCall(Rule):
         done = planned_for_anchor(self.name, anchor)
         candidates = (self._segment(ctx), anchor < stale_by, ctx.in_shard(Customer.id))
         yield count_planned(ctx, select(Customer.id).where(*candidates, done))
-        rows = ctx.session.execute(
+        rows = ctx.rows(
             select(
                 Customer.id,
                 anchor.label("anchor"),

@@ -166,7 +166,7 @@ class DeclarativeRule(Rule):
             yearly.where(month, day, ctx),
             condition_sql(self.spec.condition, ctx),
         )
-        for customer_id, m, d, y, done in ctx.session.execute(stmt):
+        for customer_id, m, d, y, done in ctx.rows(stmt):
             occurs = yearly.occurs(int(m), int(d), ctx)
             if occurs is None or (y is not None and occurs.year <= int(y)):
                 continue
@@ -196,7 +196,7 @@ class DeclarativeRule(Rule):
             return
         occurs = dates[-1]  # the latest only: an outage never sends two at once
         key = occasion_key_sql(self.name, Customer.id, occurs.isoformat())
-        customers = ctx.session.execute(
+        customers = ctx.rows(
             select(Customer.id, planned(key)).where(condition_sql(self.spec.condition, ctx))
         )
         for customer_id, done in customers:
@@ -232,7 +232,7 @@ class DeclarativeRule(Rule):
             label = Interaction.summary
         event = literal(f"{trigger.event}-") + cast(model.id, String)
         key = occasion_key_sql(self.name, model.customer_id, event)
-        rows = ctx.session.execute(
+        rows = ctx.rows(
             select(model.id, model.customer_id, model.occurred_at, label, planned(key))
             .join(Customer, Customer.id == model.customer_id)
             .where(*conditions, condition_sql(self.spec.condition, ctx))
@@ -254,7 +254,7 @@ class DeclarativeRule(Rule):
         anchor = func.coalesce(ctx.history.last_contact_at, Customer.created_at)
         # A task planned for this very quiet spell has its anchor (the last contact).
         done = planned_for_anchor(self.name, anchor)
-        rows = ctx.session.execute(
+        rows = ctx.rows(
             select(Customer.id, anchor.label("anchor"), done).where(
                 anchor < ctx.day_start(ctx.last_due - dt.timedelta(days=days - 1)),
                 condition_sql(self.spec.condition, ctx),

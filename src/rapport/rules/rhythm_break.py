@@ -81,7 +81,7 @@ class RhythmBreak(Rule):
         done = planned_for_anchor(self.name, last_bought)
         rows: Iterable[Any]
         if ctx.history.current:
-            rows = ctx.session.execute(
+            rows = ctx.rows(
                 select(Customer.id, Customer.last_purchase_at, Customer.rhythm_due_on, done).where(
                     Customer.rhythm_visits >= s.min_purchases,
                     Customer.rhythm_due_on >= ctx.first_due,
@@ -100,7 +100,7 @@ class RhythmBreak(Rule):
         days = LocalDays(ctx.zone)
         visits: dict[int, list[Visit]] = defaultdict(list)
         for batch in chunked(sorted(due)):
-            rows = ctx.session.execute(
+            rows = ctx.rows(
                 select(
                     Purchase.customer_id,
                     type_coerce(Purchase.occurred_at, RawTimestamp()),
@@ -151,7 +151,7 @@ class RhythmBreak(Rule):
         )
         for batch in chunked(sorted(set(ctx.session.scalars(bought)))):
             visits: dict[int, list[Visit]] = defaultdict(list)
-            purchases = ctx.session.execute(
+            purchases = ctx.rows(
                 select(
                     Purchase.customer_id, type_coerce(Purchase.occurred_at, RawTimestamp())
                 ).where(Purchase.customer_id.in_(batch), *completed)
@@ -167,7 +167,7 @@ class RhythmBreak(Rule):
                     lapses[customer_id] = due_on
             if not lapses:
                 continue
-            found = ctx.session.execute(
+            found = ctx.rows(
                 select(Customer.id, last_purchase_at, done).where(Customer.id.in_(sorted(lapses)))
             )
             for customer_id, last_purchase, is_done in found:

@@ -115,9 +115,7 @@ class Surprise(Rule):
                 Case.customer_id == Customer.id, Case.status == CaseStatus.OPEN
             )
             conditions.append(~open_case.exists())
-        candidates = ctx.session.execute(
-            select(Customer.id, Customer.external_id).where(*conditions)
-        ).all()
+        candidates = ctx.rows(select(Customer.id, Customer.external_id).where(*conditions)).all()
         chosen = sorted(
             candidates, key=lambda row: rank(self.settings.seed, month, row.external_id)
         )

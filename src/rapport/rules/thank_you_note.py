@@ -98,7 +98,7 @@ class ThankYouNote(Rule):
         # that could belong to such a group.
         since = ctx.day_start(ctx.first_due - delay - coalesce)
         until = ctx.day_start(ctx.last_due - delay + dt.timedelta(days=1))
-        purchases = ctx.session.execute(
+        purchases = ctx.rows(
             self._qualifying(ctx.settings.business.currency)
             .add_columns(
                 ctx.history.first_purchase_at.label("first_purchase_at"), Customer.customer_since

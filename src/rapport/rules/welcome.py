@@ -108,7 +108,7 @@ class Welcome(Rule):
         s = self.settings
         delay = dt.timedelta(days=s.delay_days)
         first_purchase_at = ctx.history.first_purchase_at
-        first = ctx.session.execute(
+        first = ctx.rows(
             select(
                 Customer.id,
                 planned(occasion_key_sql(self.name, Customer.id)).label("done"),
