@@ -12,7 +12,9 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine, literal, select
 
 from rapport import Rapport, parse_settings
-from rapport.rules.triggers import occasion_key, occasion_key_sql
+from rapport.dates import WorkingDays
+from rapport.rules.base import PlanContext
+from rapport.rules.triggers import Calendar, Event, occasion_key, occasion_key_sql
 from tests.conftest import FixedClock, only_rules
 
 D = dt.date
@@ -165,3 +167,99 @@ def test_a_rerun_ships_no_keys_for_the_rules_that_plan_in_bulk(
     }  # fmt: skip
     assert {rule: second.rules[rule].already_planned for rule in made} == made
     assert second.created == 0
+
+
+# ------------------------------------------------------------ events, quiet spells, calendars
+
+
+def window(first_due: dt.date, last_due: dt.date, timezone: str = "UTC") -> PlanContext:
+    """A plan's days, for the triggers' date logic (which reads no table)."""
+    settings = parse_settings({"business": {"timezone": timezone}})
+    return PlanContext(
+        session=None,  # type: ignore[arg-type]
+        as_of=first_due,
+        first_due=first_due,
+        last_due=last_due,
+        settings=settings,
+        working_days=WorkingDays(None),
+    )
+
+
+@pytest.mark.parametrize(
+    ("rrule", "offset", "first", "last", "expected"),
+    [
+        # New Year's Eve, planned across the year's end.
+        ("FREQ=YEARLY;BYMONTH=12;BYMONTHDAY=31", 0, D(2026, 12, 28), D(2027, 1, 3), D(2026, 12, 31)),  # noqa: E501
+        # A missed cron run of three months: only the latest month comes back.
+        ("FREQ=MONTHLY;BYMONTHDAY=2", 0, D(2026, 9, 1), D(2026, 12, 1), D(2026, 11, 2)),
+        # Three days ahead: the date itself lies after the window.
+        ("FREQ=YEARLY;BYMONTH=1;BYMONTHDAY=2", -3, D(2026, 12, 28), D(2026, 12, 30), D(2027, 1, 2)),
+        ("FREQ=YEARLY;BYMONTH=6;BYMONTHDAY=1", 0, D(2026, 12, 28), D(2027, 1, 3), None),
+        # 29 February exists only in leap years.
+        ("FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29", 0, D(2027, 2, 20), D(2027, 3, 5), None),
+        ("FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29", 0, D(2028, 2, 20), D(2028, 3, 5), D(2028, 2, 29)),
+    ],
+)  # fmt: skip
+def test_a_calendar_offers_its_latest_date_due_in_the_window(
+    rrule: str, offset: int, first: dt.date, last: dt.date, expected: dt.date | None
+) -> None:
+    calendar = Calendar(rrule, offset)
+    occurs = calendar.latest(window(first, last))
+    assert occurs == expected
+    if occurs is not None:
+        assert first <= calendar.due_on(occurs) <= last
+
+
+def test_an_event_is_dated_by_the_business_day_it_happened_on() -> None:
+    """A purchase late in the evening in Helsinki belongs to that day, although in UTC it
+    is already the next; the window's edges are the business's midnights."""
+    ctx = window(D(2026, 12, 1), D(2026, 12, 3), timezone="Europe/Helsinki")
+    two_days_after = Event(2)
+    evening = dt.datetime(2026, 11, 28, 21, 30, tzinfo=dt.UTC)  # 23:30 in Helsinki
+    assert two_days_after.happened_on(evening, ctx) == D(2026, 11, 28)
+    assert two_days_after.due_on(D(2026, 11, 28)) == D(2026, 11, 30)  # before the window
+    later = dt.datetime(2026, 11, 28, 22, 30, tzinfo=dt.UTC)  # 00:30 on the 29th
+    assert two_days_after.due_on(two_days_after.happened_on(later, ctx)) == D(2026, 12, 1)
+
+
+def test_built_in_and_custom_rules_share_the_event_and_quiet_spell_triggers(
+    rapport: Rapport, engine: Engine, clock: FixedClock
+) -> None:
+    """Aftercare and a custom purchase rule with the same delay date the same purchase the
+    same way; a check-in call and a custom inactivity rule start a new spell at the same
+    contact."""
+    crm = crm_with(
+        engine,
+        clock,
+        caps={"max_touches": 20},
+        business={"timezone": "Europe/Helsinki"},
+        rules={
+            **only_rules(),
+            "aftercare": {"enabled": True, "days_after": 3, "min_amount": None},
+            "check_in_call": {"enabled": True, "every_days": 30, "quiet_after_purchase_days": 0,
+                              "window_days": 30},
+        },
+        custom_rules=[
+            {"name": "after_visit", "trigger": {"event": "purchase", "offset_days": 3},
+             "action": {"channels": ["email"], "window_days": 14}},
+            {"name": "quiet_ones", "trigger": {"inactive_days": 30},
+             "action": {"channels": ["email"], "window_days": 30}},
+        ],
+    )  # fmt: skip
+    on(clock, D(2026, 9, 1))
+    person(crm, "VIP", tags=["vip"], phone="+358401234567", consent_phone="granted")
+    crm.record_interaction(
+        {"customer_id": "VIP", "occurred_at": "2026-10-01T08:00:00Z", "kind": "call",
+         "direction": "outbound"}
+    )  # fmt: skip
+    person(crm, "BUYER", phone="+358401234568", consent_phone="granted")
+    # 23:30 in Helsinki on 27 November: the purchase's business day is the 27th.
+    crm.record_purchase(
+        {"customer_id": "BUYER", "occurred_at": "2026-11-27T21:30:00Z", "amount": "40"}
+    )
+    crm.plan(on(clock, D(2026, 11, 30)), horizon_days=3)
+    tasks = {task.rule: task for task in crm.find_tasks()}
+    assert sorted(tasks) == ["after_visit", "aftercare", "check_in_call", "quiet_ones"]
+    assert tasks["aftercare"].due_on == tasks["after_visit"].due_on == D(2026, 11, 30)
+    assert tasks["check_in_call"].occasion_key.endswith(":2026-10-01")
+    assert tasks["quiet_ones"].occasion_key.endswith(":2026-10-01")

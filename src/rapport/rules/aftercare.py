@@ -14,10 +14,9 @@ from typing import Any
 from sqlalchemy import select
 
 from rapport.config import AftercareSettings
-from rapport.models.enums import PurchaseStatus
 from rapport.models.tables import Purchase
 from rapport.rules.base import AlreadyPlanned, Occasion, PlanContext, Rule, RuleContext, planned
-from rapport.rules.triggers import occasion_key, occasion_key_sql
+from rapport.rules.triggers import Event, completed_purchases, occasion_key, occasion_key_sql
 
 PREFIX = "aftercare"
 
@@ -52,18 +51,11 @@ class Aftercare(Rule):
 
     def occasions(self, ctx: PlanContext) -> Iterator[Occasion | AlreadyPlanned]:
         s = self.settings
-        after = dt.timedelta(days=s.days_after)
+        bought = Event(s.days_after)
         conditions = [
-            Purchase.status == PurchaseStatus.COMPLETED,
-            Purchase.occurred_at >= ctx.day_start(ctx.first_due - after),
-            Purchase.occurred_at < ctx.day_start(ctx.last_due - after + dt.timedelta(days=1)),
-            ctx.history.before(Purchase.occurred_at),
+            bought.where(Purchase.occurred_at, ctx),
+            *completed_purchases(ctx, category=s.category, min_amount=s.min_amount),
         ]
-        if s.category is not None:
-            conditions.append(Purchase.category == s.category)
-        if s.min_amount is not None:
-            conditions.append(Purchase.currency == ctx.settings.business.currency)
-            conditions.append(Purchase.amount >= s.min_amount)
         rows = ctx.rows(
             select(
                 Purchase.id,
@@ -77,8 +69,8 @@ class Aftercare(Rule):
             if done:
                 yield AlreadyPlanned(customer_id)
                 continue
-            bought_on = ctx.local_date(occurred_at)
-            due_on = bought_on + after
+            bought_on = bought.happened_on(occurred_at, ctx)
+            due_on = bought.due_on(bought_on)
             yield Occasion(
                 customer_id=customer_id,
                 occasion_key=occasion_key(self.name, customer_id, purchase_id),

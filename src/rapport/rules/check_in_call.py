@@ -19,10 +19,9 @@ from rapport.rules.base import (
     RuleContext,
     cancel_superseded,
     count_planned,
-    planned_for_anchor,
 )
 from rapport.rules.segments import top_segment
-from rapport.rules.triggers import occasion_key
+from rapport.rules.triggers import Inactivity
 
 
 class CheckInCallContext(RuleContext):
@@ -65,15 +64,15 @@ class CheckInCall(Rule):
     def occasions(self, ctx: PlanContext) -> Iterator[Occasion | PlannedCount]:
         s = self.settings
         history = ctx.history
-        anchor = func.coalesce(history.last_contact_at, Customer.created_at)
+        quiet = Inactivity(self.name)
+        anchor = quiet.anchor(ctx)
         shortest = ctx.session.scalar(select(func.min(Customer.check_in_every_days)))
         every_min = min(s.every_days, shortest or s.every_days)
         # Coarse filter in SQL: nobody whose last contact is too recent for any cycle.
-        stale_by = ctx.day_start(ctx.last_due - dt.timedelta(days=every_min - 1))
         # A check-in planned for this very anchor (the same last contact) has this
         # occasion's key: those rows are only counted.
-        done = planned_for_anchor(self.name, anchor)
-        candidates = (self._segment(ctx), anchor < stale_by, ctx.in_shard(Customer.id))
+        done = quiet.planned(ctx)
+        candidates = (self._segment(ctx), quiet.where(ctx, every_min), ctx.in_shard(Customer.id))
         yield count_planned(ctx, select(Customer.id).where(*candidates, done))
         rows = ctx.rows(
             select(
@@ -103,7 +102,7 @@ class CheckInCall(Rule):
         s = self.settings
         every = row.check_in_every_days or s.every_days
         anchor_day = ctx.local_date(row.anchor)
-        start = anchor_day + dt.timedelta(days=every)
+        start = Inactivity.quiet_until(anchor_day, every)
         if row.last_purchase_at is not None:
             quiet_until = ctx.local_date(row.last_purchase_at) + dt.timedelta(
                 days=s.quiet_after_purchase_days
@@ -120,7 +119,7 @@ class CheckInCall(Rule):
         last_contact = ctx.local_date(row.last_contact_at) if row.last_contact_at else None
         return Occasion(
             customer_id=row.id,
-            occasion_key=occasion_key(self.name, row.id, anchor_day.isoformat()),
+            occasion_key=Inactivity(self.name).key(row.id, anchor_day),
             due_on=due_on,
             window_end=due_on + window,
             priority=s.priority,

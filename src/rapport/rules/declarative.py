@@ -12,12 +12,11 @@ import datetime as dt
 from collections.abc import Collection, Iterator, Mapping
 from typing import Any, ClassVar
 
-from dateutil.rrule import rrulestr
 from sqlalchemy import ColumnElement, String, and_, cast, func, literal, or_, select, true
 from sqlalchemy.orm import Session
 
 from rapport.config import CustomCondition, CustomRuleSpec
-from rapport.models.enums import Channel, PurchaseStatus, TaskKind
+from rapport.models.enums import Channel, TaskKind
 from rapport.models.tables import (
     Customer,
     CustomerTag,
@@ -35,10 +34,17 @@ from rapport.rules.base import (
     Rule,
     cancel_superseded,
     planned,
-    planned_for_anchor,
 )
 from rapport.rules.segments import top_segment
-from rapport.rules.triggers import YearlyDate, occasion_key, occasion_key_sql
+from rapport.rules.triggers import (
+    Calendar,
+    Event,
+    Inactivity,
+    YearlyDate,
+    completed_purchases,
+    occasion_key,
+    occasion_key_sql,
+)
 
 
 def condition_sql(condition: CustomCondition, ctx: PlanContext) -> ColumnElement[bool]:
@@ -181,20 +187,11 @@ class DeclarativeRule(Rule):
             )
 
     def _calendar(self, ctx: PlanContext) -> Iterator[Occasion | AlreadyPlanned]:
-        offset = dt.timedelta(days=self.spec.trigger.offset_days)
-        first, last = ctx.first_due - offset, ctx.last_due - offset
-        rule = rrulestr(str(self.spec.trigger.rrule), dtstart=dt.datetime(first.year - 1, 1, 1))
-        dates = [
-            moment.date()
-            for moment in rule.between(
-                dt.datetime.combine(first, dt.time.min),
-                dt.datetime.combine(last, dt.time.max),
-                inc=True,
-            )
-        ]
-        if not dates:
+        trigger = self.spec.trigger
+        calendar = Calendar(str(trigger.rrule), trigger.offset_days)
+        occurs = calendar.latest(ctx)
+        if occurs is None:
             return
-        occurs = dates[-1]  # the latest only: an outage never sends two at once
         key = occasion_key_sql(self.name, Customer.id, occurs.isoformat())
         customers = ctx.rows(
             select(Customer.id, planned(key)).where(condition_sql(self.spec.condition, ctx))
@@ -204,34 +201,28 @@ class DeclarativeRule(Rule):
                 yield AlreadyPlanned(customer_id)
                 continue
             yield self._occasion(
-                customer_id, occurs.isoformat(), occurs + offset, {"date_on": occurs.isoformat()}
+                customer_id,
+                occurs.isoformat(),
+                calendar.due_on(occurs),
+                {"date_on": occurs.isoformat()},
             )
 
     def _events(self, ctx: PlanContext) -> Iterator[Occasion | AlreadyPlanned]:
         trigger = self.spec.trigger
-        offset = dt.timedelta(days=trigger.offset_days)
-        since = ctx.day_start(ctx.first_due - offset)
-        until = ctx.day_start(ctx.last_due - offset + dt.timedelta(days=1))
+        event = Event(trigger.offset_days)
         model: Any = Purchase if trigger.event == "purchase" else Interaction
-        conditions: list[Any] = [
-            model.occurred_at >= since,
-            model.occurred_at < until,
-            ctx.history.before(model.occurred_at),
-        ]
+        conditions: list[Any] = [event.where(model.occurred_at, ctx)]
         if trigger.event == "purchase":
-            conditions.append(Purchase.status == PurchaseStatus.COMPLETED)
-            if trigger.category is not None:
-                conditions.append(Purchase.category == trigger.category)
-            if trigger.min_amount is not None:
-                conditions.append(Purchase.currency == ctx.settings.business.currency)
-                conditions.append(Purchase.amount >= trigger.min_amount)
+            conditions += completed_purchases(
+                ctx, category=trigger.category, min_amount=trigger.min_amount
+            )
             label = Purchase.description
         else:
             if trigger.interaction_kind is not None:
                 conditions.append(Interaction.kind == trigger.interaction_kind)
             label = Interaction.summary
-        event = literal(f"{trigger.event}-") + cast(model.id, String)
-        key = occasion_key_sql(self.name, model.customer_id, event)
+        which = literal(f"{trigger.event}-") + cast(model.id, String)
+        key = occasion_key_sql(self.name, model.customer_id, which)
         rows = ctx.rows(
             select(model.id, model.customer_id, model.occurred_at, label, planned(key))
             .join(Customer, Customer.id == model.customer_id)
@@ -241,23 +232,20 @@ class DeclarativeRule(Rule):
             if done:
                 yield AlreadyPlanned(customer_id)
                 continue
-            happened = ctx.local_date(occurred_at)
+            happened = event.happened_on(occurred_at, ctx)
             yield self._occasion(
                 customer_id,
                 f"{trigger.event}-{event_id}",
-                happened + offset,
+                event.due_on(happened),
                 {"event_on": happened.isoformat(), "about": text},
             )
 
     def _inactivity(self, ctx: PlanContext) -> Iterator[Occasion | AlreadyPlanned]:
         days = int(self.spec.trigger.inactive_days or 0)
-        anchor = func.coalesce(ctx.history.last_contact_at, Customer.created_at)
-        # A task planned for this very quiet spell has its anchor (the last contact).
-        done = planned_for_anchor(self.name, anchor)
+        quiet = Inactivity(self.name)
         rows = ctx.rows(
-            select(Customer.id, anchor.label("anchor"), done).where(
-                anchor < ctx.day_start(ctx.last_due - dt.timedelta(days=days - 1)),
-                condition_sql(self.spec.condition, ctx),
+            select(Customer.id, quiet.anchor(ctx), quiet.planned(ctx)).where(
+                quiet.where(ctx, days), condition_sql(self.spec.condition, ctx)
             )
         )
         for customer_id, anchored, is_done in rows:
@@ -265,7 +253,7 @@ class DeclarativeRule(Rule):
                 yield AlreadyPlanned(customer_id)
                 continue
             since = ctx.local_date(anchored)
-            due_on = since + dt.timedelta(days=days)
+            due_on = quiet.quiet_until(since, days)
             if due_on < ctx.first_due:
                 due_on = ctx.as_of  # quiet for longer than the catch-up period: now
             yield self._occasion(

@@ -1,9 +1,11 @@
-"""What makes an occasion happen, shared by the rules built on it.
+"""What makes an occasion happen, shared by the built-in rules and ``[[custom_rules]]``.
 
 A trigger owns two things: the SQL that selects its candidates and the pure date logic
-that dates each one. The occasion key is defined here once, for Python and for SQL, so
-a rule's query can recognise the occasions it already planned without sending keys back
-and forth.
+that dates each one. The kinds: a yearly date (:class:`YearlyDate`), an event such as a
+purchase (:class:`Event`), a quiet spell since the last contact (:class:`Inactivity`)
+and a calendar rule (:class:`Calendar`). The occasion key is defined here once, for
+Python and for SQL, so a rule's query can recognise the occasions it already planned
+without sending keys back and forth.
 """
 
 from __future__ import annotations
@@ -15,10 +17,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, case, cast, literal, true, tuple_
+from dateutil.rrule import rrulestr
+from sqlalchemy import ColumnElement, String, and_, case, cast, func, literal, true, tuple_
 
 from rapport.dates import Feb29Policy, latest_yearly_on_or_before, month_days_between
-from rapport.rules.base import PlanContext
+from rapport.models.enums import PurchaseStatus
+from rapport.models.tables import Customer, Purchase
+from rapport.rules.base import PlanContext, planned_for_anchor
 
 #: Between the parts of an occasion key: ``birthday_card:42:2027``.
 KEY_SEPARATOR = ":"
@@ -27,7 +32,7 @@ KEY_SEPARATOR = ":"
 def occasion_key(rule: str, *parts: str | int) -> str:
     """The key of one occasion: the rule's name and what makes the occasion unique
     (a customer or record id, a year, a day), so each is planned at most once."""
-    return KEY_SEPARATOR.join([rule, *(str(part) for part in parts)])
+    return KEY_SEPARATOR.join(map(str, (rule, *parts)))
 
 
 def occasion_key_sql(rule: str, *parts: Any) -> ColumnElement[str]:
@@ -101,6 +106,101 @@ class YearlyDate:
         first, last = self.span(ctx)
         on = latest_yearly_on_or_before(month, day, last, self.feb29)
         return on if on >= first else None
+
+    def due_on(self, occurs: dt.date) -> dt.date:
+        return occurs + dt.timedelta(days=self.offset_days)
+
+
+@dataclass(frozen=True)
+class Event:
+    """Something that happened at an instant — a purchase, an interaction — with its
+    occasion ``offset_days`` after the business's calendar day of it.
+
+    Only events recorded by the end of the plan's day count (history as of ``as_of``).
+    """
+
+    offset_days: int
+
+    def where(self, occurred_at: Any, ctx: PlanContext) -> ColumnElement[bool]:
+        """SQL: the event's occasion falls due in the plan's window (a range on the
+        instant, so the (customer, occurred_at) indexes serve it)."""
+        offset = dt.timedelta(days=self.offset_days)
+        since = ctx.day_start(ctx.first_due - offset)
+        until = ctx.day_start(ctx.last_due - offset + dt.timedelta(days=1))
+        return and_(occurred_at >= since, occurred_at < until, ctx.history.before(occurred_at))
+
+    def happened_on(self, occurred_at: dt.datetime, ctx: PlanContext) -> dt.date:
+        return ctx.local_date(occurred_at)
+
+    def due_on(self, happened_on: dt.date) -> dt.date:
+        return happened_on + dt.timedelta(days=self.offset_days)
+
+
+def completed_purchases(
+    ctx: PlanContext, *, category: str | None = None, min_amount: Any = None
+) -> list[ColumnElement[bool]]:
+    """SQL: the purchases an event rule counts — completed, of a category, at least an
+    amount in the business's currency (amounts in other currencies never compare)."""
+    conditions: list[ColumnElement[bool]] = [Purchase.status == PurchaseStatus.COMPLETED]
+    if category is not None:
+        conditions.append(Purchase.category == category)
+    if min_amount is not None:
+        conditions.append(Purchase.currency == ctx.settings.business.currency)
+        conditions.append(Purchase.amount >= min_amount)
+    return conditions
+
+
+@dataclass(frozen=True)
+class Inactivity:
+    """A quiet spell: no contact since the last one (or since the customer was added)
+    for a number of days. The occasion is keyed by the day of that last contact, so a
+    newer contact starts a new spell, and a task planned for this very spell is
+    recognised in SQL by its anchor (see :func:`planned_for_anchor`)."""
+
+    rule: str
+
+    @staticmethod
+    def anchor(ctx: PlanContext) -> ColumnElement[dt.datetime]:
+        """SQL: when the quiet began, as of the plan's day."""
+        return func.coalesce(ctx.history.last_contact_at, Customer.created_at)
+
+    def where(self, ctx: PlanContext, days: int) -> ColumnElement[bool]:
+        """SQL: quiet long enough for ``days`` to pass by the end of the plan's window."""
+        return self.anchor(ctx) < ctx.day_start(ctx.last_due - dt.timedelta(days=days - 1))
+
+    def planned(self, ctx: PlanContext) -> ColumnElement[bool]:
+        """SQL: this spell's occasion is planned already."""
+        return planned_for_anchor(self.rule, self.anchor(ctx))
+
+    def key(self, customer_id: int, quiet_since: dt.date) -> str:
+        return occasion_key(self.rule, customer_id, quiet_since.isoformat())
+
+    @staticmethod
+    def quiet_until(quiet_since: dt.date, days: int) -> dt.date:
+        """The first day the spell has lasted ``days``."""
+        return quiet_since + dt.timedelta(days=days)
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """A date from an RFC 5545 rule (``FREQ=YEARLY;BYMONTH=12;BYMONTHDAY=1``), with its
+    occasion ``offset_days`` from it. Only the latest date whose occasion is due in the
+    plan's window is offered, so an outage never sends two at once."""
+
+    rrule: str
+    offset_days: int
+
+    def latest(self, ctx: PlanContext) -> dt.date | None:
+        """The latest date whose occasion falls due in the plan's window, or None."""
+        offset = dt.timedelta(days=self.offset_days)
+        first, last = ctx.first_due - offset, ctx.last_due - offset
+        rule = rrulestr(self.rrule, dtstart=dt.datetime(first.year - 1, 1, 1))
+        dates = rule.between(
+            dt.datetime.combine(first, dt.time.min),
+            dt.datetime.combine(last, dt.time.max),
+            inc=True,
+        )
+        return dates[-1].date() if dates else None
 
     def due_on(self, occurs: dt.date) -> dt.date:
         return occurs + dt.timedelta(days=self.offset_days)
