@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 
 from rapport import ConfigError, Rapport, load_settings, parse_settings
 from rapport.models.enums import Channel
+from rapport.rules import BirthdayCard, CheckInCall, ThankYouNote
 
 FULL = """
 database = "sqlite:///rapport.db"
@@ -69,9 +70,10 @@ def test_the_specs_example_file_loads(tmp_path: Path) -> None:
     settings = load_settings(write(tmp_path, FULL))
     assert settings.business.name == "Harbour Books"
     assert settings.business.country == "FI"
-    assert settings.rules.thank_you_note.min_amount == Decimal(500)
-    assert settings.rules.birthday_card.channels == [Channel.MAIL, Channel.EMAIL]
-    assert settings.rules.check_in_call.every_days == 90
+    # Each rule reads its own section with the settings model that lives with it.
+    assert ThankYouNote.configured(settings).settings.min_amount == Decimal(500)
+    assert BirthdayCard.configured(settings).settings.channels == [Channel.MAIL, Channel.EMAIL]
+    assert CheckInCall.configured(settings).settings.every_days == 90
 
 
 def test_no_file_means_the_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -79,7 +79,7 @@ from rapport.models.schemas import (
 from rapport.models.values import CurrencyCode, Timestamp
 from rapport.planner import Planner, PlanReport, Shard
 from rapport.privacy import erase_customer, export_customer
-from rapport.rules import Rule
+from rapport.rules import CheckInCall, Rule
 from rapport.store import CustomerOrder, Store, TaskWords, WriteSummary
 from rapport.templates.render import Renderer
 
@@ -822,7 +822,7 @@ class Rapport:
     def report(self, start: dt.date, end: dt.date) -> OutreachReport:
         """Service metrics for ``start`` to ``end``: tasks per rule (planned, done, on
         time, late, missed), top-segment coverage, complaints, promises, surveys."""
-        segment = self.settings.rules.check_in_call
+        segment = CheckInCall.configured(self.settings).settings
         with self._store() as store:
             return outreach_report(
                 store.session, start, end, top_share=segment.top_share, tag=segment.tag

@@ -11,15 +11,14 @@ import datetime as dt
 import tomllib
 import warnings
 from collections.abc import Mapping
-from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 import holidays
 import pydantic
 from dateutil.rrule import rrulestr
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from rapport._errors import ConfigError
 from rapport.models.enums import Channel
@@ -127,149 +126,37 @@ class RuleSettings(_Section):
         return value
 
 
-class BirthdayCardSettings(RuleSettings):
-    lead_days: Annotated[int, Field(ge=0, le=60)] = 7
-    feb29: Literal["feb28", "mar1"] = "feb28"
-    milestone_priority: Annotated[int, Field(ge=0, le=1000)] = 70
-
-
-class ThankYouNoteSettings(RuleSettings):
-    priority: Annotated[int, Field(ge=0, le=1000)] = 60
-    min_amount: Amount = Decimal(500)
-    delay_days: Annotated[int, Field(ge=0, le=365)] = 1
-    window_days: Annotated[int, Field(ge=0, le=365)] = 14
-    coalesce_days: Annotated[int, Field(ge=0, le=365)] = 7
-
-
-class CheckInCallSettings(RuleSettings):
-    channels: Annotated[list[Channel], Field(min_length=1)] = [Channel.PHONE]
-    priority: Annotated[int, Field(ge=0, le=1000)] = 40
-    top_share: Annotated[float, Field(ge=0, le=1)] = 0.2
-    tag: str | None = "vip"
-    every_days: Annotated[int, Field(ge=1, le=3650)] = 90
-    quiet_after_purchase_days: Annotated[int, Field(ge=0, le=3650)] = 14
-    window_days: Annotated[int, Field(ge=0, le=365)] = 14
-
-
-class PromiseReminderSettings(RuleSettings):
-    channels: Annotated[list[Channel], Field(min_length=1)] = [Channel.PHONE]  # unused: internal
-    priority: Annotated[int, Field(ge=0, le=1000)] = 80
-    lead_days: Annotated[int, Field(ge=0, le=60)] = 1
-
-
-class PromiseDelayNoticeSettings(RuleSettings):
-    channels: Annotated[list[Channel], Field(min_length=1)] = [
-        Channel.EMAIL,
-        Channel.SMS,
-        Channel.PHONE,
-    ]
-    priority: Annotated[int, Field(ge=0, le=1000)] = 90
-    window_days: Annotated[int, Field(ge=0, le=60)] = 7
-
-
-class CaseAcknowledgeSettings(RuleSettings):
-    channels: Annotated[list[Channel], Field(min_length=1)] = [Channel.PHONE, Channel.EMAIL]
-    priority: Annotated[int, Field(ge=0, le=1000)] = 95
-    window_days: Annotated[int, Field(ge=0, le=30)] = 2
-
-
-class CaseFollowUpSettings(RuleSettings):
-    channels: Annotated[list[Channel], Field(min_length=1)] = [Channel.PHONE, Channel.EMAIL]
-    priority: Annotated[int, Field(ge=0, le=1000)] = 85
-    every_days: Annotated[int, Field(ge=1, le=90)] = 3
-
-
-class CaseSurveySettings(RuleSettings):
-    channels: Annotated[list[Channel], Field(min_length=1)] = [Channel.EMAIL, Channel.SMS]
-    priority: Annotated[int, Field(ge=0, le=1000)] = 30
-    delay_days: Annotated[int, Field(ge=0, le=60)] = 2
-    window_days: Annotated[int, Field(ge=0, le=60)] = 14
-
-
-class WelcomeSettings(RuleSettings):
-    priority: Annotated[int, Field(ge=0, le=1000)] = 55
-    delay_days: Annotated[int, Field(ge=0, le=60)] = 1
-    window_days: Annotated[int, Field(ge=0, le=60)] = 14
-    #: A customer since longer than this before their first recorded purchase is not new.
-    new_within_days: Annotated[int, Field(ge=0, le=3650)] = 30
-
-
-class AftercareSettings(RuleSettings):
-    """Several may coexist: ``[rules.aftercare]`` and ``[rules.aftercare_<name>]``."""
-
-    channels: Annotated[list[Channel], Field(min_length=1)] = [Channel.PHONE, Channel.EMAIL]
-    priority: Annotated[int, Field(ge=0, le=1000)] = 65
-    days_after: Annotated[int, Field(ge=0, le=3650)] = 14
-    window_days: Annotated[int, Field(ge=0, le=60)] = 7
-    category: str | None = None
-    min_amount: Amount | None = Decimal(200)
-
-
-class AnniversarySettings(RuleSettings):
-    channels: Annotated[list[Channel], Field(min_length=1)] = [Channel.EMAIL, Channel.MAIL]
-    priority: Annotated[int, Field(ge=0, le=1000)] = 45
-    lead_days: Annotated[int, Field(ge=0, le=60)] = 3
-    customer_since: bool = True
-    important_dates: bool = True
-    feb29: Literal["feb28", "mar1"] = "feb28"
-
-
-class FamilyBirthdaySettings(RuleSettings):
-    enabled: bool = False
-    priority: Annotated[int, Field(ge=0, le=1000)] = 35
-    lead_days: Annotated[int, Field(ge=0, le=60)] = 7
-    feb29: Literal["feb28", "mar1"] = "feb28"
-
-
-class RhythmBreakSettings(RuleSettings):
-    channels: Annotated[list[Channel], Field(min_length=1)] = [Channel.PHONE, Channel.EMAIL]
-    priority: Annotated[int, Field(ge=0, le=1000)] = 50
-    min_purchases: Annotated[int, Field(ge=3, le=1000)] = 5
-    window_days: Annotated[int, Field(ge=0, le=60)] = 14
-
-
-class SurpriseSettings(RuleSettings):
-    channels: Annotated[list[Channel], Field(min_length=1)] = [Channel.MAIL]
-    priority: Annotated[int, Field(ge=0, le=1000)] = 40
-    count: Annotated[int, Field(ge=0, le=10000)] = 3
-    seed: str = "rapport"
-    budget: Amount | None = None
-    gift_value: Amount | None = None
+_Rs = TypeVar("_Rs", bound=RuleSettings)
 
 
 class RulesSettings(BaseModel):
-    """``[rules.<name>]`` sections: the built-in rules, plus sections of registered rules.
-
-    A section for a rule rapport does not know is an error when the planner is built.
+    """``[rules.<name>]`` sections as written. Each rule reads its own with the settings
+    model that lives with the rule (:meth:`of`); :func:`parse_settings` checks the
+    sections of the rules rapport ships, and a section for a rule nobody registered is
+    an error when the planner is built.
     """
 
     model_config = ConfigDict(extra="allow", frozen=True)
+    _read: dict[str, RuleSettings] = PrivateAttr(default_factory=dict)
 
-    birthday_card: BirthdayCardSettings = BirthdayCardSettings()
-    thank_you_note: ThankYouNoteSettings = ThankYouNoteSettings()
-    check_in_call: CheckInCallSettings = CheckInCallSettings()
-    promise_reminder: PromiseReminderSettings = PromiseReminderSettings()
-    promise_delay_notice: PromiseDelayNoticeSettings = PromiseDelayNoticeSettings()
-    case_acknowledge: CaseAcknowledgeSettings = CaseAcknowledgeSettings()
-    case_follow_up: CaseFollowUpSettings = CaseFollowUpSettings()
-    case_survey: CaseSurveySettings = CaseSurveySettings()
-    welcome: WelcomeSettings = WelcomeSettings()
-    aftercare: AftercareSettings = AftercareSettings()
-    anniversary: AnniversarySettings = AnniversarySettings()
-    family_birthday: FamilyBirthdaySettings = FamilyBirthdaySettings()
-    rhythm_break: RhythmBreakSettings = RhythmBreakSettings()
-    surprise: SurpriseSettings = SurpriseSettings()
+    def of(self, name: str, model: type[_Rs]) -> _Rs:
+        """Rule ``name``'s section read with its ``model`` (the defaults when absent)."""
+        found = self._read.get(name)
+        if isinstance(found, model):
+            return found
+        raw = (self.model_extra or {}).get(name)
+        if isinstance(raw, model):
+            read = raw
+        else:
+            try:
+                read = model.model_validate({} if raw is None else raw)
+            except pydantic.ValidationError as error:
+                raise ConfigError("; ".join(describe(error, f"rules.{name}"))) from None
+        self._read[name] = read
+        return read
 
-    def section(self, name: str) -> Mapping[str, Any] | BaseModel | None:
-        """The settings of rule ``name``: a model for built-ins, raw values for others."""
-        if name in type(self).model_fields:
-            value: BaseModel = getattr(self, name)
-            return value
-        extra = self.model_extra or {}
-        raw = extra.get(name)
-        return raw if isinstance(raw, Mapping) else None
-
-    def extra_names(self) -> list[str]:
+    def names(self) -> list[str]:
+        """The rules that have a section."""
         return sorted((self.model_extra or {}).keys())
 
 
@@ -362,9 +249,14 @@ class Settings(BaseModel):
 def parse_settings(data: Mapping[str, Any], *, source: str = "settings") -> Settings:
     """Validate settings from a mapping (a parsed TOML file, or a dict in code)."""
     try:
-        return Settings.model_validate(data)
+        settings = Settings.model_validate(data)
     except pydantic.ValidationError as error:
         raise ConfigError(f"{source}: " + "; ".join(describe(error))) from None
+    from rapport.rules import section_problems  # the rules' own models; they build on this
+
+    if problems := section_problems(settings):
+        raise ConfigError(f"{source}: " + "; ".join(problems))
+    return settings
 
 
 def load_settings(path: Path | str | None = None) -> Settings:

@@ -44,7 +44,7 @@ from rapport.models.tables import (
     Purchase,
 )
 from rapport.rhythm import Visit, rhythm_of
-from rapport.rules import OccasionContext, Rule
+from rapport.rules import BirthdayCard, OccasionContext, Rule
 from rapport.store import TaskWords, chunked
 from rapport.templates.render import CallScript, RenderedMessage, Renderer
 
@@ -186,7 +186,7 @@ def customer_facts(
     # than the queries.
     connection = session.connection()
     dialect = connection.dialect
-    feb29 = settings.rules.birthday_card.feb29
+    feb29 = BirthdayCard.configured(settings).settings.feb29
     interests: dict[int, list[Any]] = defaultdict(list)
     family: dict[int, list[dict[str, Any]]] = defaultdict(list)
     visits: dict[int, list[Visit]] = defaultdict(list)

@@ -21,13 +21,13 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from rapport._errors import ConfigError
 from rapport.bulk import RowWriter
-from rapport.config import ConsentDefaults, CustomRuleSpec, RuleSettings, Settings, describe
+from rapport.config import ConsentDefaults, CustomRuleSpec, RuleSettings, Settings
 from rapport.consent import cancel_without_consent
 from rapport.database import PLANNER_LOCK, hold_lock, plan_each_query
 from rapport.dates import WorkingDays
@@ -309,13 +309,7 @@ class Planner:
             return RuleSettings(
                 enabled=spec.enabled, channels=spec.action.channels, priority=spec.action.priority
             )
-        section = self.settings.rules.section(cls.name)
-        if isinstance(section, cls.settings_model):
-            return section
-        try:
-            return cls.settings_model.model_validate(section or {})
-        except ValidationError as error:
-            raise ConfigError("; ".join(describe(error, f"rules.{cls.name}"))) from None
+        return self.settings.rules.of(cls.name, cls.settings_model)
 
     @property
     def enabled_rules(self) -> list[Rule]:

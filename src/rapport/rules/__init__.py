@@ -61,21 +61,38 @@ def rule_classes(
     """
     from rapport.rules.declarative import declarative_rule  # it builds on this package
 
-    aftercare = [
-        named_aftercare(name)
-        for name in settings.rules.extra_names()
-        if name.startswith(f"{Aftercare.name}_")
-    ]
     custom = [declarative_rule(spec) for spec in settings.custom_rules]
-    classes = [*BUILTIN_RULES, *aftercare, *custom, *extra_rules]
+    classes = [*_shipped(settings), *custom, *extra_rules]
     names = [cls.name for cls in classes]
     if duplicates := sorted({n for n in names if names.count(n) > 1}):
         raise ConfigError(f"two rules are named {duplicates[0]!r}; rule names must differ")
-    if unknown := sorted(set(settings.rules.extra_names()) - set(names)):
+    if unknown := sorted(set(settings.rules.names()) - set(names)):
         raise ConfigError(
             f"rules.{unknown[0]}: unknown rule; known rules: {', '.join(sorted(names))}"
         )
     return {cls.name: cls for cls in classes}
+
+
+def _shipped(settings: Settings) -> list[type[Rule]]:
+    """The built-in rules and one more aftercare rule per ``[rules.aftercare_<name>]``."""
+    aftercare = [
+        named_aftercare(name)
+        for name in settings.rules.names()
+        if name.startswith(f"{Aftercare.name}_")
+    ]
+    return [*BUILTIN_RULES, *aftercare]
+
+
+def section_problems(settings: Settings) -> list[str]:
+    """What is wrong in the ``[rules.<name>]`` sections of the rules rapport ships, each
+    read by the settings model that lives with its rule (``key.path: reason``)."""
+    problems = []
+    for rule in _shipped(settings):
+        try:
+            settings.rules.of(rule.name, rule.settings_model)
+        except ConfigError as error:
+            problems.append(str(error))
+    return problems
 
 
 #: The built-in rules by name (what a renderer or a sample knows without settings).
@@ -106,4 +123,5 @@ __all__ = [
     "Welcome",
     "named_aftercare",
     "rule_classes",
+    "section_problems",
 ]

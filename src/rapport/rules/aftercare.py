@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from typing import Any
+from decimal import Decimal
+from typing import Annotated, Any
 
+from pydantic import Field
 from sqlalchemy import select
 
-from rapport.config import AftercareSettings
+from rapport.config import RuleSettings
+from rapport.models.enums import Channel
 from rapport.models.tables import Purchase
+from rapport.models.values import Amount
 from rapport.rules.base import AlreadyPlanned, Occasion, PlanContext, Rule, RuleContext, planned
 from rapport.rules.triggers import Event, completed_purchases, occasion_key, occasion_key_sql
 
@@ -26,6 +30,17 @@ class AftercareContext(RuleContext):
 
     item: str | None = None
     bought_on: dt.date
+
+
+class AftercareSettings(RuleSettings):
+    """Several may coexist: ``[rules.aftercare]`` and ``[rules.aftercare_<name>]``."""
+
+    channels: Annotated[list[Channel], Field(min_length=1)] = [Channel.PHONE, Channel.EMAIL]
+    priority: Annotated[int, Field(ge=0, le=1000)] = 65
+    days_after: Annotated[int, Field(ge=0, le=3650)] = 14
+    window_days: Annotated[int, Field(ge=0, le=60)] = 7
+    category: str | None = None
+    min_amount: Amount | None = Decimal(200)
 
 
 class Aftercare(Rule):

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from typing import Any
+from typing import Annotated, Any, Literal
 
+from pydantic import Field
 from sqlalchemy import func, select
 
-from rapport.config import AnniversarySettings
+from rapport.config import RuleSettings
+from rapport.models.enums import Channel
 from rapport.models.tables import Customer, ImportantDate
 from rapport.rules.base import (
     AlreadyPlanned,
@@ -31,6 +33,15 @@ class AnniversaryContext(RuleContext):
     label: str | None = None
     anniversary_on: dt.date
     years: int | None = None
+
+
+class AnniversarySettings(RuleSettings):
+    channels: Annotated[list[Channel], Field(min_length=1)] = [Channel.EMAIL, Channel.MAIL]
+    priority: Annotated[int, Field(ge=0, le=1000)] = 45
+    lead_days: Annotated[int, Field(ge=0, le=60)] = 3
+    customer_since: bool = True
+    important_dates: bool = True
+    feb29: Literal["feb28", "mar1"] = "feb28"
 
 
 class Anniversary(Rule):

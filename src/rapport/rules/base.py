@@ -17,7 +17,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
-from typing import Any, ClassVar, TypeVarTuple
+from typing import Any, ClassVar, Self, TypeVarTuple
 
 from pydantic import BaseModel, ConfigDict, model_validator
 from sqlalchemy import ColumnElement, Result, Select, func, select, true, update
@@ -266,6 +266,12 @@ class Rule(ABC):
 
     def __init__(self, settings: RuleSettings | None = None) -> None:
         self.settings = settings if settings is not None else self.settings_model()
+
+    @classmethod
+    def configured(cls, settings: Settings) -> Self:
+        """The rule with its ``[rules.<name>]`` section of ``settings`` (or its defaults):
+        how one rule reads another's settings (the check-in's top segment, say)."""
+        return cls(settings.rules.of(cls.name, cls.settings_model))
 
     @abstractmethod
     def occasions(self, ctx: PlanContext) -> Iterable[Occasion | AlreadyPlanned | PlannedCount]:

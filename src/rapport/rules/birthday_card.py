@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from typing import Any
+from typing import Annotated, Any, Literal
 
+from pydantic import Field
 from sqlalchemy import select
 
-from rapport.config import BirthdayCardSettings
+from rapport.config import RuleSettings
 from rapport.dates import MILESTONE_AGES
 from rapport.models.tables import Customer
 from rapport.rules.base import (
@@ -30,6 +31,12 @@ class BirthdayCardContext(RuleContext):
     birthday: dt.date
     age: int | None = None
     milestone: bool = False
+
+
+class BirthdayCardSettings(RuleSettings):
+    lead_days: Annotated[int, Field(ge=0, le=60)] = 7
+    feb29: Literal["feb28", "mar1"] = "feb28"
+    milestone_priority: Annotated[int, Field(ge=0, le=1000)] = 70
 
 
 class BirthdayCard(Rule):

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection, Iterator
-from typing import Any
+from typing import Annotated, Any
 
+from pydantic import Field
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
-from rapport.config import CheckInCallSettings
+from rapport.config import RuleSettings
+from rapport.models.enums import Channel
 from rapport.models.tables import Customer
 from rapport.rules.base import (
     Occasion,
@@ -29,6 +31,16 @@ class CheckInCallContext(RuleContext):
 
     last_contact: dt.date | None = None
     every_days: int
+
+
+class CheckInCallSettings(RuleSettings):
+    channels: Annotated[list[Channel], Field(min_length=1)] = [Channel.PHONE]
+    priority: Annotated[int, Field(ge=0, le=1000)] = 40
+    top_share: Annotated[float, Field(ge=0, le=1)] = 0.2
+    tag: str | None = "vip"
+    every_days: Annotated[int, Field(ge=1, le=3650)] = 90
+    quiet_after_purchase_days: Annotated[int, Field(ge=0, le=3650)] = 14
+    window_days: Annotated[int, Field(ge=0, le=365)] = 14
 
 
 class CheckInCall(Rule):

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection, Iterator
-from typing import Any
+from typing import Annotated, Any
 
+from pydantic import Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from rapport.config import CaseAcknowledgeSettings, CaseFollowUpSettings, CaseSurveySettings
-from rapport.models.enums import CaseStatus
+from rapport.config import RuleSettings
+from rapport.models.enums import CaseStatus, Channel
 from rapport.models.tables import Case, OutreachTask
 from rapport.rules.base import Occasion, PlanContext, Rule, RuleContext, cancel_open_tasks
 from rapport.rules.triggers import occasion_key
@@ -78,6 +79,12 @@ def _cancel_for_resolved_cases(
     return cancel_open_tasks(session, rule, now, customer_ids, moot)
 
 
+class CaseAcknowledgeSettings(RuleSettings):
+    channels: Annotated[list[Channel], Field(min_length=1)] = [Channel.PHONE, Channel.EMAIL]
+    priority: Annotated[int, Field(ge=0, le=1000)] = 95
+    window_days: Annotated[int, Field(ge=0, le=30)] = 2
+
+
 class CaseAcknowledge(_CaseRule):
     """Get in touch the day a complaint is opened: we heard you, and we are on it."""
 
@@ -112,6 +119,12 @@ class CaseAcknowledge(_CaseRule):
         self, session: Session, now: dt.datetime, customer_ids: Collection[int] | None
     ) -> int:
         return _cancel_for_resolved_cases(session, self.name, now, customer_ids)
+
+
+class CaseFollowUpSettings(RuleSettings):
+    channels: Annotated[list[Channel], Field(min_length=1)] = [Channel.PHONE, Channel.EMAIL]
+    priority: Annotated[int, Field(ge=0, le=1000)] = 85
+    every_days: Annotated[int, Field(ge=1, le=90)] = 3
 
 
 class CaseFollowUp(_CaseRule):
@@ -153,6 +166,13 @@ class CaseFollowUp(_CaseRule):
         self, session: Session, now: dt.datetime, customer_ids: Collection[int] | None
     ) -> int:
         return _cancel_for_resolved_cases(session, self.name, now, customer_ids)
+
+
+class CaseSurveySettings(RuleSettings):
+    channels: Annotated[list[Channel], Field(min_length=1)] = [Channel.EMAIL, Channel.SMS]
+    priority: Annotated[int, Field(ge=0, le=1000)] = 30
+    delay_days: Annotated[int, Field(ge=0, le=60)] = 2
+    window_days: Annotated[int, Field(ge=0, le=60)] = 14
 
 
 class CaseSurvey(_CaseRule):

@@ -24,6 +24,7 @@ from rapport.models.tables import (
     Interest,
     Purchase,
 )
+from rapport.rules.anniversary import Anniversary
 from rapport.rules.base import (
     DEFAULT_KINDS,
     SAMPLE_DAY,
@@ -35,6 +36,8 @@ from rapport.rules.base import (
     cancel_superseded,
     planned,
 )
+from rapport.rules.birthday_card import BirthdayCard
+from rapport.rules.check_in_call import CheckInCall
 from rapport.rules.segments import top_segment
 from rapport.rules.triggers import (
     Calendar,
@@ -77,7 +80,7 @@ def condition_sql(condition: CustomCondition, ctx: PlanContext) -> ColumnElement
     if condition.owners:
         parts.append(Customer.owner.in_(condition.owners))
     if condition.top_segment:
-        segment = ctx.settings.rules.check_in_call
+        segment = CheckInCall.configured(ctx.settings).settings
         parts.append(
             top_segment(
                 ctx.session,
@@ -153,18 +156,17 @@ class DeclarativeRule(Rule):
 
     def _date_field(self, ctx: PlanContext) -> Iterator[Occasion | AlreadyPlanned]:
         trigger = self.spec.trigger
-        rules = ctx.settings.rules
         month: Any
         day: Any
         year: Any
         if trigger.date_field == "birthday":
             month, day, year = Customer.birth_month, Customer.birth_day, Customer.birth_year
-            feb29 = trigger.feb29 or rules.birthday_card.feb29
+            feb29 = trigger.feb29 or BirthdayCard.configured(ctx.settings).settings.feb29
         else:
             month = func.extract("month", Customer.customer_since)
             day = func.extract("day", Customer.customer_since)
             year = func.extract("year", Customer.customer_since)
-            feb29 = trigger.feb29 or rules.anniversary.feb29
+            feb29 = trigger.feb29 or Anniversary.configured(ctx.settings).settings.feb29
         yearly = YearlyDate(offset_days=trigger.offset_days, feb29=feb29)
         key = occasion_key_sql(self.name, Customer.id, yearly.year_sql(month, day, ctx))
         stmt = select(Customer.id, month, day, year, planned(key)).where(

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from typing import Any
+from typing import Annotated, Any, Literal
 
+from pydantic import Field
 from sqlalchemy import select
 
-from rapport.config import FamilyBirthdaySettings
+from rapport.config import RuleSettings
 from rapport.models.enums import Relation
 from rapport.models.tables import Customer, FamilyMember
 from rapport.rules.base import AlreadyPlanned, Occasion, PlanContext, Rule, RuleContext, planned
+from rapport.rules.check_in_call import CheckInCall
 from rapport.rules.segments import top_segment
 from rapport.rules.triggers import YearlyDate, occasion_key, occasion_key_sql
 
@@ -25,6 +27,13 @@ class FamilyBirthdayContext(RuleContext):
     pet: bool = False
     birthday: dt.date
     turns: int | None = None
+
+
+class FamilyBirthdaySettings(RuleSettings):
+    enabled: bool = False
+    priority: Annotated[int, Field(ge=0, le=1000)] = 35
+    lead_days: Annotated[int, Field(ge=0, le=60)] = 7
+    feb29: Literal["feb28", "mar1"] = "feb28"
 
 
 class FamilyBirthday(Rule):
@@ -58,7 +67,7 @@ class FamilyBirthday(Rule):
         birthday = YearlyDate(offset_days=-s.lead_days, feb29=s.feb29)
         month, day_of = FamilyMember.birth_month, FamilyMember.birth_day
         key = occasion_key_sql(self.name, FamilyMember.id, birthday.year_sql(month, day_of, ctx))
-        segment = ctx.settings.rules.check_in_call
+        segment = CheckInCall.configured(ctx.settings).settings
         stmt = (
             select(FamilyMember, planned(key))
             .join(Customer, Customer.id == FamilyMember.customer_id)

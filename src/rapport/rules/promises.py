@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection, Iterator
-from typing import Any
+from typing import Annotated, Any
 
+from pydantic import Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from rapport.config import PromiseDelayNoticeSettings, PromiseReminderSettings
-from rapport.models.enums import PromiseStatus
+from rapport.config import RuleSettings
+from rapport.models.enums import Channel, PromiseStatus
 from rapport.models.tables import OutreachTask, Promise
 from rapport.rules.base import Occasion, PlanContext, Rule, RuleContext, cancel_open_tasks
 from rapport.rules.triggers import occasion_key
@@ -79,6 +80,12 @@ def cancel_tasks_of_closed_promises(
     return cancel_open_tasks(session, rule, now, customer_ids, moot)
 
 
+class PromiseReminderSettings(RuleSettings):
+    channels: Annotated[list[Channel], Field(min_length=1)] = [Channel.PHONE]  # unused: internal
+    priority: Annotated[int, Field(ge=0, le=1000)] = 80
+    lead_days: Annotated[int, Field(ge=0, le=60)] = 1
+
+
 class PromiseReminder(_PromiseRule):
     """A reminder for the promise's staff member ``lead_days`` before it is due."""
 
@@ -117,6 +124,16 @@ class PromiseReminder(_PromiseRule):
         return cancel_tasks_of_closed_promises(
             session, self.name, now, customer_ids, (PromiseStatus.OPEN,)
         )
+
+
+class PromiseDelayNoticeSettings(RuleSettings):
+    channels: Annotated[list[Channel], Field(min_length=1)] = [
+        Channel.EMAIL,
+        Channel.SMS,
+        Channel.PHONE,
+    ]
+    priority: Annotated[int, Field(ge=0, le=1000)] = 90
+    window_days: Annotated[int, Field(ge=0, le=60)] = 7
 
 
 class PromiseDelayNotice(_PromiseRule):

@@ -5,16 +5,16 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import Field
 from sqlalchemy import select, type_coerce
 from sqlalchemy.orm import Session
 
-from rapport.config import RhythmBreakSettings
+from rapport.config import RuleSettings
 from rapport.dates import LocalDays
 from rapport.models._columns import RawTimestamp
-from rapport.models.enums import PurchaseStatus
+from rapport.models.enums import Channel, PurchaseStatus
 from rapport.models.tables import Customer, Purchase
 from rapport.rhythm import Visit, lapse, rhythm_of, rhythm_window
 from rapport.rules.base import (
@@ -37,6 +37,13 @@ class RhythmBreakContext(RuleContext):
     usual_item: str | None = None
     usual_weekdays: list[int] = Field(default_factory=list)
     median_gap_days: float
+
+
+class RhythmBreakSettings(RuleSettings):
+    channels: Annotated[list[Channel], Field(min_length=1)] = [Channel.PHONE, Channel.EMAIL]
+    priority: Annotated[int, Field(ge=0, le=1000)] = 50
+    min_purchases: Annotated[int, Field(ge=3, le=1000)] = 5
+    window_days: Annotated[int, Field(ge=0, le=60)] = 14
 
 
 class RhythmBreak(Rule):

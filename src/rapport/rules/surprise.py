@@ -14,15 +14,18 @@ import calendar
 import datetime as dt
 import hashlib
 from collections.abc import Iterator, Mapping
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
+from pydantic import Field
 from sqlalchemy import select
 
-from rapport.config import SurpriseSettings
+from rapport.config import RuleSettings
 from rapport.consent import reachable_on
 from rapport.models.enums import CaseStatus, Channel, CustomerStatus, TaskKind
 from rapport.models.tables import Case, Customer, OutreachTask
+from rapport.models.values import Amount
 from rapport.rules.base import AlreadyPlanned, Occasion, PlanContext, Rule, RuleContext
+from rapport.rules.check_in_call import CheckInCall
 from rapport.rules.segments import top_segment
 from rapport.rules.triggers import occasion_key
 
@@ -37,6 +40,15 @@ class SurpriseContext(RuleContext):
 
     month: str
     gift_value: str = ""
+
+
+class SurpriseSettings(RuleSettings):
+    channels: Annotated[list[Channel], Field(min_length=1)] = [Channel.MAIL]
+    priority: Annotated[int, Field(ge=0, le=1000)] = 40
+    count: Annotated[int, Field(ge=0, le=10000)] = 3
+    seed: str = "rapport"
+    budget: Amount | None = None
+    gift_value: Amount | None = None
 
 
 class Surprise(Rule):
@@ -94,7 +106,7 @@ class Surprise(Rule):
             )
             .exists()
         )
-        segment = ctx.settings.rules.check_in_call
+        segment = CheckInCall.configured(ctx.settings).settings
         # Only customers the planner will reach: one it skipped would be drawn again at
         # the top of every run, and the month would end short of gifts.
         conditions = [

@@ -7,15 +7,16 @@ import zoneinfo
 from collections import defaultdict
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
 from pydantic import Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from rapport.config import ThankYouNoteSettings
+from rapport.config import RuleSettings
 from rapport.models.enums import OPEN_TASK_STATUSES, Channel, PurchaseStatus, TaskKind, TaskStatus
 from rapport.models.tables import Customer, OutreachTask, Purchase
+from rapport.models.values import Amount
 from rapport.rules.base import (
     DEFAULT_KINDS,
     AlreadyPlanned,
@@ -25,7 +26,7 @@ from rapport.rules.base import (
     RuleContext,
 )
 from rapport.rules.triggers import occasion_key
-from rapport.rules.welcome import is_new_customer, welcomes_and_thanks
+from rapport.rules.welcome import Welcome, is_new_customer, welcomes_and_thanks
 from rapport.store import chunked
 
 
@@ -45,6 +46,14 @@ class ThankYouNoteContext(RuleContext):
     purchases: list[ThankedPurchase] = Field(default_factory=list)
     total: Decimal | None = None
     currency: str | None = None
+
+
+class ThankYouNoteSettings(RuleSettings):
+    priority: Annotated[int, Field(ge=0, le=1000)] = 60
+    min_amount: Amount = Decimal(500)
+    delay_days: Annotated[int, Field(ge=0, le=365)] = 1
+    window_days: Annotated[int, Field(ge=0, le=365)] = 14
+    coalesce_days: Annotated[int, Field(ge=0, le=365)] = 7
 
 
 class ThankYouNote(Rule):
@@ -111,7 +120,7 @@ class ThankYouNote(Rule):
             )
             .order_by(Purchase.customer_id, Purchase.occurred_at, Purchase.id)
         ).all()
-        welcome = ctx.settings.rules.welcome
+        welcome = Welcome.configured(ctx.settings).settings
         by_customer: dict[int, list[Any]] = defaultdict(list)
         for row in purchases:
             if (

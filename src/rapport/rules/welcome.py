@@ -11,11 +11,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator, Mapping
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
+from pydantic import Field
 from sqlalchemy import and_, select
 
-from rapport.config import Settings, WelcomeSettings
+from rapport.config import RuleSettings, Settings
 from rapport.models.enums import Channel, PurchaseStatus, TaskKind
 from rapport.models.tables import Customer, Purchase
 from rapport.rules.base import (
@@ -29,6 +30,9 @@ from rapport.rules.base import (
     planned,
 )
 from rapport.rules.triggers import occasion_key, occasion_key_sql
+
+if TYPE_CHECKING:
+    from rapport.rules.thank_you_note import ThankYouNoteSettings
 
 
 def is_new_customer(
@@ -52,7 +56,8 @@ def welcomes_and_thanks(settings: Settings, amount: Decimal | None, currency: st
     the thank-you would, and an open complaint holds it back only if it holds the
     thank-you back too. Otherwise the two notes stay apart, so nobody goes unthanked.
     """
-    thanks, welcome = settings.rules.thank_you_note, settings.rules.welcome
+    thanks = _thank_you_settings(settings)
+    welcome = Welcome.configured(settings).settings
     held_back = set(settings.planner.suppress_during_open_case)
     return (
         welcome.enabled
@@ -69,12 +74,26 @@ def welcomes_and_thanks(settings: Settings, amount: Decimal | None, currency: st
 THANK_YOU_NOTE = "thank_you_note"
 
 
+def _thank_you_settings(settings: Settings) -> ThankYouNoteSettings:
+    from rapport.rules.thank_you_note import ThankYouNote  # it builds on this module
+
+    return ThankYouNote.configured(settings).settings
+
+
 class WelcomeContext(RuleContext):
     """The first purchase's day and item; ``thanks`` when it also earned a thank-you."""
 
     first_purchase_on: dt.date
     item: str | None = None
     thanks: bool = False
+
+
+class WelcomeSettings(RuleSettings):
+    priority: Annotated[int, Field(ge=0, le=1000)] = 55
+    delay_days: Annotated[int, Field(ge=0, le=60)] = 1
+    window_days: Annotated[int, Field(ge=0, le=60)] = 14
+    #: A customer since longer than this before their first recorded purchase is not new.
+    new_within_days: Annotated[int, Field(ge=0, le=3650)] = 30
 
 
 class Welcome(Rule):
@@ -138,7 +157,7 @@ class Welcome(Rule):
                 Purchase.amount.desc(),
             )
         )
-        thanks_priority = ctx.settings.rules.thank_you_note.priority
+        thanks_priority = _thank_you_settings(ctx.settings).priority
         seen: set[int] = set()
         for row in first:
             if row.id in seen:
