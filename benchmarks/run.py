@@ -167,9 +167,13 @@ def import_floor(url: str, folder: Path) -> dict[str, float]:
             (table,),
         ):
             target.execute(sql)
-        cursor = source.execute(f"SELECT * FROM {table}")
-        names = [d[0] for d in cursor.description][1:]
-        rows = [row[1:] for row in cursor]
+        # The columns an INSERT writes: not the id, not generated ones (hidden 2 and 3).
+        names = [
+            name
+            for _, name, *_, hidden in source.execute(f"PRAGMA table_xinfo({table})")
+            if name != "id" and hidden not in (2, 3)
+        ]
+        rows = source.execute(f"SELECT {', '.join(names)} FROM {table}").fetchall()
         insert = f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
         started = time.perf_counter()
         target.executemany(insert, rows)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import Engine, select
 
 from rapport import (
     Channel,
@@ -15,6 +17,7 @@ from rapport import (
     Rapport,
     Relation,
 )
+from rapport.models.tables import Customer
 from tests.conftest import FixedClock, count_rows
 
 AINO: dict[str, Any] = {
@@ -239,3 +242,33 @@ def test_customers_can_be_listed_biggest_spenders_first(rapport: Rapport) -> Non
         )
     top = rapport.find_customers(order_by="spend_365d", limit=2)
     assert [c.external_id for c in top] == ["B", "C"]
+
+
+def _since_parts(engine: Engine) -> dict[str, tuple[int | None, int | None]]:
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(Customer.external_id, Customer.since_month, Customer.since_day)
+        )
+        return {external_id: (month, day) for external_id, month, day in rows}
+
+
+def test_the_month_and_day_of_customer_since_follow_every_write(
+    rapport: Rapport, engine: Engine, tmp_path: Path
+) -> None:
+    """The anniversary rules look customers up by these generated columns: an upsert, an
+    update, a cleared date and a file import (the fast path) all keep them right."""
+    rapport.upsert_customer(AINO)
+    rapport.upsert_customer({"external_id": "C-2", "customer_since": "2020-02-29"})
+    rapport.upsert_customer({"external_id": "C-3"})
+    assert _since_parts(engine) == {"C-1": (5, 4), "C-2": (2, 29), "C-3": (None, None)}
+    rapport.upsert_customer({"external_id": "C-1", "customer_since": "2018-12-31"})
+    rapport.upsert_customer({"external_id": "C-2", "customer_since": None})
+    rows = tmp_path / "customers.csv"
+    rows.write_text("external_id,customer_since\nC-3,2021-07-09\nC-4,2017-01-02\n")
+    rapport.import_file("customers", rows)
+    assert _since_parts(engine) == {
+        "C-1": (12, 31),
+        "C-2": (None, None),
+        "C-3": (7, 9),
+        "C-4": (1, 2),
+    }

@@ -139,3 +139,30 @@ def test_upgrading_a_database_with_purchases_computes_the_rhythms_at_the_next_pl
     assert str(rollup[1]) == "2026-11-23"
     assert "rhythm_zone:Europe/Helsinki" in marks or "rhythm_zone:UTC" in marks
     engine.dispose()
+
+
+def test_upgrading_gives_existing_customers_the_month_and_day_of_customer_since(
+    fresh_url: str,
+) -> None:
+    """0003 adds them as generated columns: the rows already there get them at once."""
+    engine = create_engine(fresh_url)
+    migrate(engine, "0002")
+    with engine.begin() as connection:
+        for n, since in enumerate([dt.date(2019, 5, 4), dt.date(2020, 2, 29), None], start=1):
+            connection.execute(
+                text(
+                    "INSERT INTO rapport_customer (id, external_id, status, consent_email,"
+                    " consent_sms, consent_phone, consent_mail, do_not_contact, purchase_count,"
+                    " lifetime_value, spend_365d, created_at, updated_at, customer_since)"
+                    " VALUES (:id, :ext, 'active', 'unknown', 'unknown', 'unknown', 'unknown',"
+                    " false, 0, 0, 0, :at, :at, :since)"
+                ),
+                {"id": n, "ext": f"C-{n}", "at": dt.datetime(2026, 1, 1), "since": since},
+            )
+    migrate(engine)
+    with engine.connect() as connection:
+        parts = connection.execute(
+            text("SELECT since_month, since_day FROM rapport_customer ORDER BY id")
+        ).all()
+    engine.dispose()
+    assert [tuple(row) for row in parts] == [(5, 4), (2, 29), (None, None)]

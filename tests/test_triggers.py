@@ -12,9 +12,15 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine, literal, select
 
 from rapport import Rapport, parse_settings
-from rapport.dates import WorkingDays
+from rapport.dates import WorkingDays, month_days_between
 from rapport.rules.base import PlanContext
-from rapport.rules.triggers import Calendar, Event, occasion_key, occasion_key_sql
+from rapport.rules.triggers import (
+    Calendar,
+    Event,
+    day_ranges,
+    occasion_key,
+    occasion_key_sql,
+)
 from tests.conftest import FixedClock, only_rules
 
 D = dt.date
@@ -263,3 +269,28 @@ def test_built_in_and_custom_rules_share_the_event_and_quiet_spell_triggers(
     assert tasks["aftercare"].due_on == tasks["after_visit"].due_on == D(2026, 11, 30)
     assert tasks["check_in_call"].occasion_key.endswith(":2026-10-01")
     assert tasks["quiet_ones"].occasion_key.endswith(":2026-10-01")
+
+
+@pytest.mark.parametrize(
+    ("pairs", "runs"),
+    [
+        ([], []),
+        ([(3, 1)], [(3, 1, 1)]),
+        ([(11, 29), (11, 30), (12, 1), (12, 2)], [(11, 29, 30), (12, 1, 2)]),
+        ([(2, 27), (2, 28), (2, 29), (3, 1)], [(2, 27, 29), (3, 1, 1)]),
+        ([(2, 28), (2, 29), (3, 1)], [(2, 28, 29), (3, 1, 1)]),
+        ([(5, 3), (5, 1), (5, 2), (5, 7)], [(5, 1, 3), (5, 7, 7)]),
+    ],
+)
+def test_a_windows_days_become_runs_of_consecutive_days_per_month(
+    pairs: list[tuple[int, int]], runs: list[tuple[int, int, int]]
+) -> None:
+    assert day_ranges(pairs) == runs
+
+
+@settings(max_examples=200)
+@given(first=st.dates(D(2000, 1, 1), D(2040, 12, 31)), days=st.integers(0, 400))
+def test_the_runs_cover_exactly_the_days_of_the_window(first: dt.date, days: int) -> None:
+    pairs = month_days_between(first, first + dt.timedelta(days=days), "feb28")
+    covered = {(month, day) for month, a, b in day_ranges(pairs) for day in range(a, b + 1)}
+    assert covered == pairs

@@ -83,18 +83,22 @@ def cancel_without_consent(
         ],
         else_=None,
     ).label("reason")
-    # One pass over the open tasks, each joined to its customer by primary key.
+    # One pass over the open tasks, each joined to its customer by primary key; only the
+    # tasks to cancel (normally none) come back to Python.
     found = (
         select(OutreachTask.id, reason)
         .join(Customer, Customer.id == OutreachTask.customer_id)
-        .where(OutreachTask.status.in_(OPEN_TASK_STATUSES), OutreachTask.channel.is_not(None))
+        .where(
+            OutreachTask.status.in_(OPEN_TASK_STATUSES),
+            OutreachTask.channel.is_not(None),
+            reason.is_not(None),
+        )
     )
     if customer_ids is not None:
         found = found.where(OutreachTask.customer_id.in_(sorted(customer_ids)))
     by_reason: dict[str, list[int]] = defaultdict(list)
     for task_id, why in session.execute(found):
-        if why is not None:
-            by_reason[why].append(task_id)
+        by_reason[why].append(task_id)
     for why, ids in by_reason.items():
         for start in range(0, len(ids), _BATCH):
             session.execute(

@@ -73,7 +73,10 @@ _CONSENT_VALUES = frozenset(state.value for state in ConsentState)
 _STATUS_VALUES = frozenset(status.value for status in CustomerStatus)
 _PURCHASE_STATUS_VALUES = frozenset(status.value for status in PurchaseStatus)
 
-CUSTOMER_COLUMNS = tuple(c.name for c in Customer.__table__.c if c.name != "id")
+# Generated columns (the month and day of ``customer_since``) are the database's to write.
+CUSTOMER_COLUMNS = tuple(
+    c.name for c in Customer.__table__.c if c.name != "id" and c.computed is None
+)
 PURCHASE_COLUMNS = tuple(c.name for c in Purchase.__table__.c if c.name != "id")
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     CheckConstraint,
+    Computed,
     Date,
     Enum,
     ForeignKey,
@@ -25,6 +26,9 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    cast,
+    column,
+    func,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -78,6 +82,18 @@ def _fk(table: str) -> Any:
     return ForeignKey(f"{table}.id", ondelete="CASCADE")
 
 
+def since_part(field: str) -> Computed:
+    """The month or day of ``customer_since``, computed by the database itself.
+
+    The anniversary rules select by (month, day) through an index, as birthdays do; a
+    generated column stays right however ``customer_since`` is written (a host app's own
+    UPDATE included). STORED on PostgreSQL; the SQLite migration adds it VIRTUAL (SQLite
+    cannot add a stored column to a table), where the index holds the values.
+    """
+    part = cast(func.extract(field, column("customer_since")), SmallInteger)
+    return Computed(part, persisted=True)
+
+
 class Customer(Base):
     """A person the business serves, with the personal details staff should remember."""
 
@@ -101,6 +117,8 @@ class Customer(Base):
     birth_day: Mapped[int | None] = mapped_column(SmallInteger)
     birth_year: Mapped[int | None] = mapped_column(SmallInteger)
     customer_since: Mapped[dt.date | None] = mapped_column(Date)
+    since_month: Mapped[int | None] = mapped_column(SmallInteger, since_part("month"))
+    since_day: Mapped[int | None] = mapped_column(SmallInteger, since_part("day"))
     owner: Mapped[str | None] = mapped_column(String(200), index=True)
     status: Mapped[CustomerStatus] = mapped_column(
         _enum(CustomerStatus, "customer_status"), default=CustomerStatus.ACTIVE
@@ -126,16 +144,16 @@ class Customer(Base):
     consent_mail_at: Mapped[dt.datetime | None]
     consent_mail_source: Mapped[str | None] = mapped_column(String(200))
     do_not_contact: Mapped[bool] = mapped_column(Boolean, default=False)
-    check_in_every_days: Mapped[int | None] = mapped_column(Integer)
+    check_in_every_days: Mapped[int | None] = mapped_column(Integer, index=True)
     notes: Mapped[str | None] = mapped_column(Text)
 
     # Rollups, maintained by every write that changes them (see rapport.store).
-    first_purchase_at: Mapped[dt.datetime | None]
+    first_purchase_at: Mapped[dt.datetime | None] = mapped_column(index=True)
     last_purchase_at: Mapped[dt.datetime | None] = mapped_column(index=True)
     purchase_count: Mapped[int] = mapped_column(Integer, default=0)
     lifetime_value: Mapped[Decimal] = mapped_column(default=Decimal(0))
     spend_365d: Mapped[Decimal] = mapped_column(default=Decimal(0), index=True)
-    spend_365d_as_of: Mapped[dt.date | None] = mapped_column(Date)
+    spend_365d_as_of: Mapped[dt.date | None] = mapped_column(Date, index=True)
     last_interaction_at: Mapped[dt.datetime | None]
     last_contact_at: Mapped[dt.datetime | None] = mapped_column(index=True)
     # The regular's rhythm (see rapport.rhythm.lapse): purchases in the two years up to
@@ -162,6 +180,7 @@ class Customer(Base):
 
     __table_args__ = (
         Index("ix_rapport_customer_birthday", "birth_month", "birth_day"),
+        Index("ix_rapport_customer_since_month_day", "since_month", "since_day"),
         # The top segment counts and ranks active spenders from the index alone.
         Index("ix_rapport_customer_status_spend", "status", "spend_365d"),
         CheckConstraint("purchase_count >= 0", name="purchase_count_not_negative"),
@@ -338,7 +357,7 @@ class OutreachTask(Base):
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     customer_id: Mapped[int] = mapped_column(_fk("rapport_customer"))
-    rule: Mapped[str] = mapped_column(String(100), index=True)
+    rule: Mapped[str] = mapped_column(String(100))
     kind: Mapped[TaskKind] = mapped_column(_enum(TaskKind, "task_kind"))
     channel: Mapped[str | None] = mapped_column(String(10))
     occasion_key: Mapped[str] = mapped_column(String(300), unique=True)
@@ -370,6 +389,10 @@ class OutreachTask(Base):
 
     __table_args__ = (
         Index("ix_rapport_outreach_task_status_due", "status", "due_on"),
+        # Expiry reads the open tasks whose window has ended, not every open task.
+        Index("ix_rapport_outreach_task_status_window_end", "status", "window_end"),
+        # A rule's reconcile reads its open tasks, not every task it ever made.
+        Index("ix_rapport_outreach_task_rule_status", "rule", "status"),
         Index("ix_rapport_outreach_task_customer_due", "customer_id", "due_on"),
         CheckConstraint("window_end >= due_on", name="window_after_due"),
     )

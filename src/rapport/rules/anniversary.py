@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 
 from pydantic import Field
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from rapport.config import RuleSettings
 from rapport.models.enums import Channel
@@ -74,12 +74,11 @@ class Anniversary(Rule):
         s = self.settings
         yearly = YearlyDate(offset_days=-s.lead_days, feb29=s.feb29)
         if s.customer_since:
-            month = func.extract("month", Customer.customer_since)
-            day_of = func.extract("day", Customer.customer_since)
+            # The generated, indexed month and day of customer_since.
+            month, day_of = Customer.since_month, Customer.since_day
             year = yearly.year_sql(month, day_of, ctx)
             done = planned(occasion_key_sql(self.name, Customer.id, "since", year))
             candidates = (
-                Customer.customer_since.is_not(None),
                 yearly.where(month, day_of, ctx),
                 ctx.in_shard(Customer.id),
             )

@@ -163,8 +163,7 @@ class DeclarativeRule(Rule):
             month, day, year = Customer.birth_month, Customer.birth_day, Customer.birth_year
             feb29 = trigger.feb29 or BirthdayCard.configured(ctx.settings).settings.feb29
         else:
-            month = func.extract("month", Customer.customer_since)
-            day = func.extract("day", Customer.customer_since)
+            month, day = Customer.since_month, Customer.since_day  # generated, indexed
             year = func.extract("year", Customer.customer_since)
             feb29 = trigger.feb29 or Anniversary.configured(ctx.settings).settings.feb29
         yearly = YearlyDate(offset_days=trigger.offset_days, feb29=feb29)

@@ -186,14 +186,16 @@ def _rollups_show(session: Session, as_of: dt.date, cutoff: dt.datetime) -> bool
     latest_contact = session.scalar(select(func.max(Customer.last_contact_at)))
     if latest_contact is not None and latest_contact >= cutoff:
         return False
-    refreshed_to = trailing_spend_refreshed_to(session)
-    oldest, newest = session.execute(
-        select(
-            func.min(case((Customer.spend_365d > 0, Customer.spend_365d_as_of))),
-            func.max(Customer.spend_365d_as_of),
-        )
-    ).one()
-    aged = [day for day in (newest, refreshed_to or oldest) if day]
+    # Both ends come from the spend_365d_as_of index; the oldest spend only matters
+    # (and is only read) when no refresh has aged them all yet.
+    newest = session.scalar(select(func.max(Customer.spend_365d_as_of)))
+    refreshed_to = trailing_spend_refreshed_to(session) or session.scalar(
+        select(Customer.spend_365d_as_of)
+        .where(Customer.spend_365d > 0, Customer.spend_365d_as_of.is_not(None))
+        .order_by(Customer.spend_365d_as_of)
+        .limit(1)
+    )
+    aged = [day for day in (newest, refreshed_to) if day]
     if not aged:
         return True  # no spend was ever computed: nobody has a purchase
     low = trailing_spend_cutoff(min(as_of, *aged))

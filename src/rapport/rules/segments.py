@@ -2,7 +2,9 @@
 
 The top ``top_share`` of active customers by trailing-365-day spend (among those who
 spent anything), plus customers tagged ``tag``. The spend threshold is read with one
-ordered query on the indexed spend column; the rest is a ``WHERE`` clause.
+ordered query on the indexed spend column; the rest is a ``WHERE`` clause: "the id is in
+the union of" one index lookup per kind of member, since an ``OR`` of them (and of a
+tag's ``EXISTS``) makes the database test every customer.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from sqlalchemy import ColumnElement, false, func, or_, select
+from sqlalchemy import ColumnElement, Select, false, func, select, union
 from sqlalchemy.orm import Session
 
 from rapport.models.enums import CustomerStatus
@@ -39,14 +41,6 @@ def top_spend_threshold(session: Session, top_share: float, spend: Any = None) -
     )
 
 
-def has_tag(tag: str) -> ColumnElement[bool]:
-    return (
-        select(CustomerTag.customer_id)
-        .where(CustomerTag.customer_id == Customer.id, CustomerTag.tag == tag)
-        .exists()
-    )
-
-
 def top_segment(
     session: Session,
     top_share: float,
@@ -62,9 +56,11 @@ def top_segment(
     :func:`top_spend_threshold`.
     """
     spend = Customer.spend_365d if spend is None else spend
-    members: list[ColumnElement[bool]] = list(also)
+    # Each member is a query of its own (correlate(None): it reads its own table, not
+    # the customer row of the query it is put in), answered from an index.
+    members: list[Select[Any]] = [select(Customer.id).where(also_) for also_ in also]
     if tag:
-        members.append(has_tag(tag))
+        members.append(select(CustomerTag.customer_id).where(CustomerTag.tag == tag))
     if thresholds is None:
         threshold = top_spend_threshold(session, top_share, spend)
     else:
@@ -72,5 +68,9 @@ def top_segment(
             thresholds[top_share] = top_spend_threshold(session, top_share, spend)
         threshold = thresholds[top_share]
     if threshold is not None:
-        members.append((spend >= threshold) & (Customer.status == CustomerStatus.ACTIVE))
-    return or_(false(), *members)
+        members.append(
+            select(Customer.id).where(Customer.status == CustomerStatus.ACTIVE, spend >= threshold)
+        )
+    if not members:
+        return false()
+    return Customer.id.in_(union(*(member.correlate(None) for member in members)))

@@ -18,7 +18,7 @@ from functools import lru_cache
 from typing import Any
 
 from dateutil.rrule import rrulestr
-from sqlalchemy import ColumnElement, String, and_, case, cast, func, literal, true, tuple_
+from sqlalchemy import ColumnElement, String, and_, case, cast, func, literal, or_, true, tuple_
 
 from rapport.dates import Feb29Policy, latest_yearly_on_or_before, month_days_between
 from rapport.models.enums import PurchaseStatus
@@ -63,6 +63,21 @@ def _yearly_year(
     return case(*[(tuple_(month, day).in_(sorted(pairs)), year) for year, pairs in by_year.items()])
 
 
+def day_ranges(pairs: Iterable[tuple[int, int]]) -> list[tuple[int, int, int]]:
+    """The (month, day) pairs as runs of consecutive days: (month, first day, last day).
+
+    A window of days is one or two runs per month; as ranges on the (month, day) index
+    they are a few index seeks, where a list of pairs made the database read the whole
+    index (SQLite does not seek on a row-value ``IN``)."""
+    runs: list[tuple[int, int, int]] = []
+    for month, day in sorted(set(pairs)):
+        if runs and runs[-1][0] == month and runs[-1][2] == day - 1:
+            runs[-1] = (month, runs[-1][1], day)
+        else:
+            runs.append((month, day, day))
+    return runs
+
+
 @lru_cache(maxsize=64)  # the rules of one plan ask for the same few spans
 def _month_days(first: dt.date, last: dt.date, feb29: Feb29Policy) -> tuple[tuple[int, int], ...]:
     return tuple(sorted(month_days_between(first, last, feb29)))
@@ -91,11 +106,19 @@ class YearlyDate:
         return _month_days(*self.span(ctx), self.feb29)
 
     def where(self, month: Any, day: Any, ctx: PlanContext) -> ColumnElement[bool]:
-        """SQL: the stored (month, day) falls in the span (through their index)."""
+        """SQL: the stored (month, day) falls in the span, as day ranges per month (index
+        seeks on an index that starts with the month and the day)."""
         pairs = self.month_days(ctx)
         if len(pairs) >= 366:
-            return month.is_not(None)  # type: ignore[no-any-return]
-        return tuple_(month, day).in_(pairs) if pairs else ~true()
+            return and_(month.is_not(None), day.is_not(None))
+        if not pairs:
+            return ~true()
+        return or_(
+            *(
+                and_(month == on_month, day == first if first == last else day.between(first, last))
+                for on_month, first, last in day_ranges(pairs)
+            )
+        )
 
     def year_sql(self, month: Any, day: Any, ctx: PlanContext) -> Any:
         """SQL: the year of the occurrence :meth:`occurs` gives, for the occasion key."""
