@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import Any
+from pathlib import Path
+from typing import Any, ClassVar
 
 import pytest
 from sqlalchemy import Engine
+from sqlalchemy.pool import StaticPool
 
 from rapport import (
     Channel,
@@ -23,7 +25,8 @@ from rapport import (
     TaskStatus,
     parse_settings,
 )
-from rapport.rules import BUILTIN_RULES
+from rapport.database import SQLITE_CACHE_KB, SQLITE_PLAN_CACHE_KB, create_engine
+from rapport.rules import BUILTIN_RULES, Occasion, PlanContext, Rule
 from tests.conftest import FixedClock, count_rows
 
 D = dt.date
@@ -844,3 +847,35 @@ def test_a_bad_shard_is_refused(build: Build, text: str) -> None:
 
     with pytest.raises(ConfigError, match="shard"):
         build(THE_THREE).plan(D(2026, 3, 1), shard=text)
+
+
+class _CacheProbe(Rule):
+    """A host rule that notes the SQLite page cache the plan runs with."""
+
+    name = "cache_probe"
+    seen: ClassVar[list[int]] = []
+
+    def occasions(self, ctx: PlanContext) -> list[Occasion]:
+        size = ctx.session.connection().exec_driver_sql("PRAGMA cache_size").scalar()
+        self.seen.append(int(size or 0))
+        return []
+
+
+def test_a_plan_runs_with_a_larger_sqlite_page_cache_and_gives_it_back(
+    tmp_path: Path, clock: FixedClock
+) -> None:
+    """At a million customers a plan reads the same pages rule after rule: its own
+    connection holds more of them, and the usual size comes back after the plan."""
+    # One connection for everything, so "after the plan" is the plan's own connection.
+    engine = create_engine(f"sqlite:///{tmp_path / 'cache.db'}", poolclass=StaticPool)
+    crm = Rapport(
+        engine, settings=parse_settings(only()), clock=clock, rules=[_CacheProbe]
+    )
+    crm.migrate()
+    _CacheProbe.seen.clear()
+    for dry_run in (False, True):
+        crm.plan(on(clock, dt.date(2026, 12, 1)), dry_run=dry_run)
+    assert _CacheProbe.seen == [-SQLITE_PLAN_CACHE_KB] * 2
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA cache_size").scalar() == -SQLITE_CACHE_KB
+    engine.dispose()

@@ -29,7 +29,7 @@ from rapport._errors import ConfigError
 from rapport.bulk import RowWriter
 from rapport.config import ConsentDefaults, CustomRuleSpec, RuleSettings, Settings
 from rapport.consent import cancel_without_consent
-from rapport.database import PLANNER_LOCK, hold_lock, plan_each_query
+from rapport.database import PLANNER_LOCK, hold_lock, plan_each_query, plan_page_cache
 from rapport.dates import WorkingDays
 from rapport.models.enums import (
     OPEN_TASK_STATUSES,
@@ -341,6 +341,26 @@ class Planner:
         plan one day together; shard 1 also does the shared housekeeping (trailing
         spend, reconciling), and each shard expires its own customers' tasks.
         """
+        with plan_page_cache(session.connection()):
+            return self._plan(
+                session,
+                as_of=as_of,
+                now=now,
+                horizon_days=horizon_days,
+                dry_run=dry_run,
+                shard=shard,
+            )
+
+    def _plan(
+        self,
+        session: Session,
+        *,
+        as_of: dt.date,
+        now: dt.datetime,
+        horizon_days: int | None,
+        dry_run: bool,
+        shard: Shard | None,
+    ) -> PlanReport:
         started = time.perf_counter()
         settings = self.settings
         horizon = settings.planner.horizon_days if horizon_days is None else horizon_days
