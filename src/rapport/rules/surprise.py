@@ -85,8 +85,11 @@ class Surprise(Rule):
         due_on = max(ctx.working_days.on_or_after(month_start), min(ctx.as_of, month_end))
         due_on = min(due_on, month_end)
         prefix = occasion_key(self.name, month, "")
+        # By rule first (an index), so the prefix is matched among this rule's few tasks.
         drawn = ctx.session.scalars(
-            select(OutreachTask.customer_id).where(OutreachTask.occasion_key.startswith(prefix))
+            select(OutreachTask.customer_id).where(
+                OutreachTask.rule == self.name, OutreachTask.occasion_key.startswith(prefix)
+            )
         ).all()
         context = {"month": month, "gift_value": str(self.settings.gift_value or "")}
         for customer_id in drawn:  # this month's draw so far
