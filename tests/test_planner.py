@@ -868,9 +868,7 @@ def test_a_plan_runs_with_a_larger_sqlite_page_cache_and_gives_it_back(
     connection holds more of them, and the usual size comes back after the plan."""
     # One connection for everything, so "after the plan" is the plan's own connection.
     engine = create_engine(f"sqlite:///{tmp_path / 'cache.db'}", poolclass=StaticPool)
-    crm = Rapport(
-        engine, settings=parse_settings(only()), clock=clock, rules=[_CacheProbe]
-    )
+    crm = Rapport(engine, settings=parse_settings(only()), clock=clock, rules=[_CacheProbe])
     crm.migrate()
     _CacheProbe.seen.clear()
     for dry_run in (False, True):

@@ -16,6 +16,7 @@ from rapport.dates import WorkingDays, month_days_between
 from rapport.rules.base import PlanContext
 from rapport.rules.triggers import (
     Calendar,
+    DueDate,
     Event,
     day_ranges,
     occasion_key,
@@ -294,3 +295,12 @@ def test_the_runs_cover_exactly_the_days_of_the_window(first: dt.date, days: int
     pairs = month_days_between(first, first + dt.timedelta(days=days), "feb28")
     covered = {(month, day) for month, a, b in day_ranges(pairs) for day in range(a, b + 1)}
     assert covered == pairs
+
+
+def test_a_due_date_is_the_business_day_the_record_falls_due() -> None:
+    """A promise due at 00:30 in Helsinki is due that day, not the UTC day before: its
+    reminder a day ahead and its delay notice the day after follow the local day."""
+    ctx = window(D(2026, 12, 1), D(2026, 12, 3), timezone="Europe/Helsinki")
+    due_at = dt.datetime(2026, 12, 1, 22, 30, tzinfo=dt.UTC)  # 00:30 on 2 December
+    assert DueDate(-1).due_on(due_at, ctx) == D(2026, 12, 1)
+    assert DueDate(1).due_on(due_at, ctx) == D(2026, 12, 3)

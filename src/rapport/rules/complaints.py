@@ -20,7 +20,7 @@ from rapport.config import RuleSettings
 from rapport.models.enums import CaseStatus, Channel
 from rapport.models.tables import Case, OutreachTask
 from rapport.rules.base import Occasion, PlanContext, Rule, RuleContext, cancel_open_tasks
-from rapport.rules.triggers import occasion_key
+from rapport.rules.triggers import Event, occasion_key
 
 
 class CaseContext(RuleContext):
@@ -95,16 +95,12 @@ class CaseAcknowledge(_CaseRule):
     service = True
 
     def occasions(self, ctx: PlanContext) -> Iterator[Occasion]:
+        opened = Event(0)
         cases = ctx.session.scalars(
-            select(Case).where(
-                Case.status == CaseStatus.OPEN,
-                Case.opened_at >= ctx.day_start(ctx.first_due),
-                Case.opened_at < ctx.day_start(ctx.last_due + dt.timedelta(days=1)),
-                ctx.history.before(Case.opened_at),
-            )
+            select(Case).where(Case.status == CaseStatus.OPEN, opened.where(Case.opened_at, ctx))
         )
         for case in cases:
-            opened_on = ctx.local_date(case.opened_at)
+            opened_on = opened.happened_on(case.opened_at, ctx)
             yield Occasion(
                 customer_id=case.customer_id,
                 occasion_key=occasion_key(self.name, case.id),
@@ -185,18 +181,15 @@ class CaseSurvey(_CaseRule):
     service = True
 
     def occasions(self, ctx: PlanContext) -> Iterator[Occasion]:
-        delay = dt.timedelta(days=self.settings.delay_days)
+        resolved = Event(self.settings.delay_days)
         cases = ctx.session.scalars(
             select(Case).where(
-                Case.status == CaseStatus.RESOLVED,
-                Case.resolved_at >= ctx.day_start(ctx.first_due - delay),
-                Case.resolved_at < ctx.day_start(ctx.last_due - delay + dt.timedelta(days=1)),
-                ctx.history.before(Case.resolved_at),
+                Case.status == CaseStatus.RESOLVED, resolved.where(Case.resolved_at, ctx)
             )
         )
         for case in cases:
             assert case.resolved_at is not None
-            due_on = ctx.local_date(case.resolved_at) + delay
+            due_on = resolved.due_on(resolved.happened_on(case.resolved_at, ctx))
             yield Occasion(
                 customer_id=case.customer_id,
                 occasion_key=occasion_key(self.name, case.id),

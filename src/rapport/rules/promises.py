@@ -20,7 +20,7 @@ from rapport.config import RuleSettings
 from rapport.models.enums import Channel, PromiseStatus
 from rapport.models.tables import OutreachTask, Promise
 from rapport.rules.base import Occasion, PlanContext, Rule, RuleContext, cancel_open_tasks
-from rapport.rules.triggers import occasion_key
+from rapport.rules.triggers import DueDate, occasion_key
 
 
 class PromiseContext(RuleContext):
@@ -96,22 +96,19 @@ class PromiseReminder(_PromiseRule):
     internal = True
 
     def occasions(self, ctx: PlanContext) -> Iterator[Occasion]:
-        lead = dt.timedelta(days=self.settings.lead_days)
+        ahead = DueDate(-self.settings.lead_days)
         promises = ctx.session.execute(
             select(Promise).where(
                 Promise.status == PromiseStatus.OPEN,
-                Promise.due_at >= ctx.day_start(ctx.first_due + lead),
-                Promise.due_at < ctx.day_start(ctx.last_due + lead + dt.timedelta(days=1)),
-                ctx.history.before(Promise.created_at),
+                ahead.where(Promise.due_at, Promise.created_at, ctx),
             )
         ).scalars()
         for promise in promises:
-            promised_on = ctx.local_date(promise.due_at)
             yield Occasion(
                 customer_id=promise.customer_id,
                 occasion_key=occasion_key(self.name, promise.id),
-                due_on=promised_on - lead,
-                window_end=promised_on,
+                due_on=ahead.due_on(promise.due_at, ctx),
+                window_end=ctx.local_date(promise.due_at),
                 priority=self.settings.priority,
                 context=_promise_context(promise, ctx),
                 assigned_to=promise.staff,
@@ -147,16 +144,15 @@ class PromiseDelayNotice(_PromiseRule):
 
     def occasions(self, ctx: PlanContext) -> Iterator[Occasion]:
         # Overdue from the day after it was due; looked for over the whole catch-up period.
+        overdue = DueDate(1)
         promises = ctx.session.execute(
             select(Promise).where(
                 Promise.status == PromiseStatus.OPEN,
-                Promise.due_at >= ctx.day_start(ctx.first_due - dt.timedelta(days=1)),
-                Promise.due_at < ctx.day_start(ctx.last_due),
-                ctx.history.before(Promise.created_at),
+                overdue.where(Promise.due_at, Promise.created_at, ctx),
             )
         ).scalars()
         for promise in promises:
-            overdue_on = ctx.local_date(promise.due_at) + dt.timedelta(days=1)
+            overdue_on = overdue.due_on(promise.due_at, ctx)
             yield Occasion(
                 customer_id=promise.customer_id,
                 occasion_key=occasion_key(self.name, promise.id),

@@ -2,10 +2,11 @@
 
 A trigger owns two things: the SQL that selects its candidates and the pure date logic
 that dates each one. The kinds: a yearly date (:class:`YearlyDate`), an event such as a
-purchase (:class:`Event`), a quiet spell since the last contact (:class:`Inactivity`)
-and a calendar rule (:class:`Calendar`). The occasion key is defined here once, for
-Python and for SQL, so a rule's query can recognise the occasions it already planned
-without sending keys back and forth.
+purchase or a complaint opened (:class:`Event`), an open record due at an instant such
+as a promise (:class:`DueDate`), a quiet spell since the last contact
+(:class:`Inactivity`) and a calendar rule (:class:`Calendar`). The occasion key is
+defined here once, for Python and for SQL, so a rule's query can recognise the occasions
+it already planned without sending keys back and forth.
 """
 
 from __future__ import annotations
@@ -147,16 +148,40 @@ class Event:
     def where(self, occurred_at: Any, ctx: PlanContext) -> ColumnElement[bool]:
         """SQL: the event's occasion falls due in the plan's window (a range on the
         instant, so the (customer, occurred_at) indexes serve it)."""
-        offset = dt.timedelta(days=self.offset_days)
-        since = ctx.day_start(ctx.first_due - offset)
-        until = ctx.day_start(ctx.last_due - offset + dt.timedelta(days=1))
-        return and_(occurred_at >= since, occurred_at < until, ctx.history.before(occurred_at))
+        return and_(
+            _due_in_window(occurred_at, self.offset_days, ctx), ctx.history.before(occurred_at)
+        )
 
     def happened_on(self, occurred_at: dt.datetime, ctx: PlanContext) -> dt.date:
         return ctx.local_date(occurred_at)
 
     def due_on(self, happened_on: dt.date) -> dt.date:
         return happened_on + dt.timedelta(days=self.offset_days)
+
+
+def _due_in_window(instant: Any, offset_days: int, ctx: PlanContext) -> ColumnElement[bool]:
+    """SQL: the business day of ``instant``, moved by ``offset_days``, is in the window."""
+    offset = dt.timedelta(days=offset_days)
+    since = ctx.day_start(ctx.first_due - offset)
+    until = ctx.day_start(ctx.last_due - offset + dt.timedelta(days=1))
+    return and_(instant >= since, instant < until)
+
+
+@dataclass(frozen=True)
+class DueDate:
+    """An open record due at an instant — a promise — with its occasion ``offset_days``
+    from the business day it falls due (negative: a reminder ahead of it). The record
+    must exist by the plan's day; its due instant may lie ahead."""
+
+    offset_days: int
+
+    def where(self, due_at: Any, created_at: Any, ctx: PlanContext) -> ColumnElement[bool]:
+        """SQL: the record's occasion falls due in the plan's window, and the record
+        was made by the end of the plan's day (history as of ``as_of``)."""
+        return and_(_due_in_window(due_at, self.offset_days, ctx), ctx.history.before(created_at))
+
+    def due_on(self, due_at: dt.datetime, ctx: PlanContext) -> dt.date:
+        return ctx.local_date(due_at) + dt.timedelta(days=self.offset_days)
 
 
 def completed_purchases(
