@@ -295,3 +295,24 @@ def test_day_month_leaves_out_the_year() -> None:
     message = Renderer().render_message("birthday_card", "email", "fi", variables)
     assert "28. helmikuuta" in message.text
     assert not re.search(r"helmikuuta \d{4}", message.text)
+
+
+@pytest.mark.parametrize("language", ["en", "fi", "sv", "es", "it", "pl"])
+def test_the_weekdays_filter_says_what_mapping_weekday_said(tmp_path: Path, language: str) -> None:
+    """``usual_weekdays|weekdays`` (one lookup a list) reads exactly as the slower
+    ``map("weekday")|list|and_list`` the shipped talking points used before."""
+    write(
+        tmp_path,
+        f"birthday_card/email.{language}.j2",
+        "{% block text %}{{ customer.usual_weekdays|weekdays }}|"
+        '{{ customer.usual_weekdays|map("weekday")|list|and_list }}|'
+        '{{ customer.usual_weekdays|weekdays("abbreviated") }}{% endblock %}',
+    )
+    renderer = Renderer(user_dirs=[tmp_path])
+    for days in ([], [2], [0, 4], [0, 2, 5, 6]):
+        variables = sample_variables("birthday_card", "email", full=True)
+        variables["customer"] = {**variables["customer"], "usual_weekdays": days}
+        text = renderer.render_message("birthday_card", "email", language, variables).text
+        fast, mapped, short = text.split("|")
+        assert fast == mapped
+        assert len(short) <= len(fast)

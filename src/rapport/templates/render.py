@@ -127,6 +127,7 @@ class _LocaleFormats:
         self._money: dict[tuple[Decimal, str], str] = {}
         self._weekdays: dict[str, Any] = {}
         self._lists: dict[tuple[str, ...], str] = {}
+        self._day_lists: dict[tuple[tuple[int, ...], str], str] = {}
 
     def date(self, value: dt.date, format: str) -> str:
         key = (value, format)
@@ -157,6 +158,14 @@ class _LocaleFormats:
         except KeyError:
             names = self._weekdays[width] = dict(self.locale.days["format"][width])
         return str(names[value])
+
+    def weekdays(self, values: tuple[int, ...], width: str) -> str:
+        key = (values, width)
+        try:
+            return self._day_lists[key]
+        except KeyError:
+            names = tuple(self.weekday(value, width) for value in values)
+            return _remember(self._day_lists, key, self.and_list(names))
 
     def and_list(self, values: tuple[str, ...]) -> str:
         try:
@@ -228,6 +237,13 @@ def _weekday(context: Any, value: int, width: str = "wide") -> str:
 
 
 @jinja2.pass_context
+def _weekdays(context: Any, values: Iterable[int], width: str = "wide") -> str:
+    """Weekday numbers as ``Monday and Friday`` in the customer's language: one lookup a
+    list (``map("weekday")`` went through Jinja's filter machinery for every day)."""
+    return _formats(context).weekdays(tuple(values), width)
+
+
+@jinja2.pass_context
 def _and_list(context: Any, values: Iterable[Any]) -> str:
     """``a, b and c`` in the customer's language."""
     return _formats(context).and_list(tuple(str(v) for v in values))
@@ -266,6 +282,7 @@ class Renderer:
             money=_money,
             number=_number,
             weekday=_weekday,
+            weekdays=_weekdays,
             and_list=_and_list,
         )
         self.default_language = default_language
