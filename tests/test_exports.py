@@ -308,3 +308,44 @@ def test_the_read_only_session_really_refuses_writes(
         writer = Rapport(session, settings=shop.settings, clock=clock)
         with pytest.raises(DatabaseError):
             writer.complete_task(shop.outreach(AS_OF)[0].task_id)
+
+
+# ------------------------------------------------------------------- the calendar of calls
+
+
+def calls(crm: Rapport, as_of: dt.date, **filters: object) -> list[icalendar.Event]:
+    out = io.StringIO()
+    crm.write_outreach(out, "ics", as_of, **filters)  # type: ignore[arg-type]
+    return list(icalendar.Calendar.from_ical(out.getvalue()).walk("VEVENT"))
+
+
+def test_ics_carries_the_vtimezone_of_the_zone_its_calls_name(shop: Rapport) -> None:
+    calendar = icalendar.Calendar.from_ical(export(shop, "ics"))
+    assert [str(zone["tzid"]) for zone in calendar.walk("VTIMEZONE")] == ["Europe/Helsinki"]
+    assert calendar.get_missing_tzids() == set()
+
+
+def test_ics_puts_a_call_still_open_after_its_day_on_the_listing_day(shop: Rapport) -> None:
+    [on_time] = calls(shop, AS_OF)
+    due = on_time.decoded("dtstart").date()
+    later = max(due, AS_OF) + dt.timedelta(days=3)
+    [late] = calls(shop, later)
+    start = late.decoded("dtstart")
+    assert (start.date(), start.hour, str(start.tzinfo)) == (later, 11, "Europe/Helsinki")
+    assert f"Late: due {due.isoformat()}" in str(late["description"])
+
+
+def test_ics_keeps_the_uid_and_raises_the_sequence_as_a_late_call_moves(shop: Rapport) -> None:
+    [first] = calls(shop, AS_OF)
+    due = first.decoded("dtstart").date()
+    moved = [calls(shop, due + dt.timedelta(days=days))[0] for days in (1, 2)]
+    assert {str(event["uid"]) for event in moved} == {str(first["uid"])}
+    assert [int(first["sequence"])] + [int(event["sequence"]) for event in moved] == [0, 1, 2]
+
+
+def test_ics_keeps_a_done_call_on_its_own_day(shop: Rapport) -> None:
+    [call] = [row for row in shop.outreach(AS_OF) if row.kind.value == "call"]
+    shop.complete_task(call.task_id, outcome="reached")
+    [done] = calls(shop, AS_OF + dt.timedelta(days=5), statuses=list(TaskStatus))
+    assert done.decoded("dtstart").date() == call.due_on
+    assert int(done["sequence"]) == 0
