@@ -353,3 +353,47 @@ def test_ics_keeps_a_done_call_on_its_own_day(shop: Rapport) -> None:
     [done] = calls(shop, AS_OF + dt.timedelta(days=5), statuses=list(TaskStatus))
     assert done.decoded("dtstart").date() == call.due_on
     assert sequence(done) == 0
+
+
+# ------------------------------------------------------------------- staff text on the lists
+
+
+def test_reason_lines_write_money_as_babel_does_not_as_python_prints_it(shop: Rapport) -> None:
+    reasons = {
+        row.customer_id: row.reason for row in shop.outreach(AS_OF, rules=["thank_you_note"])
+    }
+    assert reasons["C-1"] == "Thank-you note: Espresso machine (€649.90)"
+    assert reasons["C-2"] == "Thank-you note: Winter coat (€899.00)"
+
+
+class Languages(HTMLParser):
+    """The page's language and the language each draft and list of points is marked in."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.page: str | None = None
+        self.marked: list[tuple[str, str | None]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        if tag == "html":
+            self.page = values.get("lang")
+        elif values.get("class") in {"draft", "points"}:
+            self.marked.append((values["class"] or "", values.get("lang")))
+
+
+def test_call_sheet_marks_the_customers_words_with_their_language(shop: Rapport) -> None:
+    shop.upsert_customer({"external_id": "C-2", "language": None})  # the business's language
+    rows = shop.outreach(AS_OF)
+    assert None in {row.language for row in rows}
+    page = Languages()
+    page.feed(export(shop, "html"))
+    page.close()
+    assert page.page == "en"  # the sheet's own words are English
+    assert {lang for _, lang in page.marked} == {row.language or "en" for row in rows}
+    assert {kind for kind, _ in page.marked} == {"draft", "points"}
+
+
+def test_call_sheet_says_when_it_was_printed_on_the_business_clock(shop: Rapport) -> None:
+    # The shop's clock says 07:00 UTC: 09:00 in Helsinki in November.
+    assert "Printed 2026-11-23 09:00 EET." in export(shop, "html")

@@ -49,6 +49,7 @@ def write_call_sheet(
     template = _ENV.get_template("call_sheet.html.j2")
     for chunk in template.generate(
         business=settings.business.name,
+        language=settings.business.language,
         as_of=as_of,
         printed_at=printed_at(generated_at, settings.business.timezone),
         owners=owners,
