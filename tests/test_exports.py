@@ -308,3 +308,92 @@ def test_the_read_only_session_really_refuses_writes(
         writer = Rapport(session, settings=shop.settings, clock=clock)
         with pytest.raises(DatabaseError):
             writer.complete_task(shop.outreach(AS_OF)[0].task_id)
+
+
+# ------------------------------------------------------------------- the calendar of calls
+
+
+def calls(crm: Rapport, as_of: dt.date, **filters: object) -> list[icalendar.Component]:
+    out = io.StringIO()
+    crm.write_outreach(out, "ics", as_of, **filters)  # type: ignore[arg-type]
+    return list(icalendar.Calendar.from_ical(out.getvalue()).walk("VEVENT"))
+
+
+def sequence(event: icalendar.Component) -> int:
+    return int(str(event["sequence"]))
+
+
+def test_ics_carries_the_vtimezone_of_the_zone_its_calls_name(shop: Rapport) -> None:
+    calendar = icalendar.Calendar.from_ical(export(shop, "ics"))
+    assert [str(zone["tzid"]) for zone in calendar.walk("VTIMEZONE")] == ["Europe/Helsinki"]
+    assert calendar.get_missing_tzids() == set()
+
+
+def test_ics_puts_a_call_still_open_after_its_day_on_the_listing_day(shop: Rapport) -> None:
+    [on_time] = calls(shop, AS_OF)
+    due = on_time.decoded("dtstart").date()
+    later = max(due, AS_OF) + dt.timedelta(days=3)
+    [late] = calls(shop, later)
+    start = late.decoded("dtstart")
+    assert (start.date(), start.hour, str(start.tzinfo)) == (later, 11, "Europe/Helsinki")
+    assert f"Late: due {due.isoformat()}" in str(late["description"])
+
+
+def test_ics_keeps_the_uid_and_raises_the_sequence_as_a_late_call_moves(shop: Rapport) -> None:
+    [first] = calls(shop, AS_OF)
+    due = first.decoded("dtstart").date()
+    moved = [calls(shop, due + dt.timedelta(days=days))[0] for days in (1, 2)]
+    assert {str(event["uid"]) for event in moved} == {str(first["uid"])}
+    assert [sequence(first)] + [sequence(event) for event in moved] == [0, 1, 2]
+
+
+def test_ics_keeps_a_done_call_on_its_own_day(shop: Rapport) -> None:
+    [call] = [row for row in shop.outreach(AS_OF) if row.kind.value == "call"]
+    shop.complete_task(call.task_id, outcome="reached")
+    [done] = calls(shop, AS_OF + dt.timedelta(days=5), statuses=list(TaskStatus))
+    assert done.decoded("dtstart").date() == call.due_on
+    assert sequence(done) == 0
+
+
+# ------------------------------------------------------------------- staff text on the lists
+
+
+def test_reason_lines_write_money_as_babel_does_not_as_python_prints_it(shop: Rapport) -> None:
+    reasons = {
+        row.customer_id: row.reason for row in shop.outreach(AS_OF, rules=["thank_you_note"])
+    }
+    assert reasons["C-1"] == "Thank-you note: Espresso machine (€649.90)"
+    assert reasons["C-2"] == "Thank-you note: Winter coat (€899.00)"
+
+
+class Languages(HTMLParser):
+    """The page's language and the language each draft and list of points is marked in."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.page: str | None = None
+        self.marked: list[tuple[str, str | None]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        if tag == "html":
+            self.page = values.get("lang")
+        elif values.get("class") in {"draft", "points"}:
+            self.marked.append((values["class"] or "", values.get("lang")))
+
+
+def test_call_sheet_marks_the_customers_words_with_their_language(shop: Rapport) -> None:
+    shop.upsert_customer({"external_id": "C-2", "language": None})  # the business's language
+    rows = shop.outreach(AS_OF)
+    assert None in {row.language for row in rows}
+    page = Languages()
+    page.feed(export(shop, "html"))
+    page.close()
+    assert page.page == "en"  # the sheet's own words are English
+    assert {lang for _, lang in page.marked} == {row.language or "en" for row in rows}
+    assert {kind for kind, _ in page.marked} == {"draft", "points"}
+
+
+def test_call_sheet_says_when_it_was_printed_on_the_business_clock(shop: Rapport) -> None:
+    # The shop's clock says 07:00 UTC: 09:00 in Helsinki in November.
+    assert "Printed 2026-11-23 09:00 EET." in export(shop, "html")

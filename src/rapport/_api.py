@@ -793,7 +793,7 @@ class Rapport:
                 )
             if format == "ics":
                 listed = [row for row in rows if row.kind is TaskKind.CALL]
-                out.write(ics_bytes(listed, self.settings, self.now()).decode())
+                out.write(ics_bytes(listed, self.settings, self.now(), as_of=day).decode())
                 return len(listed)
         raise InvalidInputError(
             [FieldProblem("format", format, "use csv, json, html or ics")], subject="outreach"

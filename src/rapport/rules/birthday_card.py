@@ -56,8 +56,13 @@ class BirthdayCard(Rule):
 
     @classmethod
     def reason(cls, context: BirthdayCardContext) -> str:
+        # The day as Babel writes it in English ("Dec 5"), whatever the process's
+        # C locale would make of strftime's month names.
+        from babel.dates import format_skeleton
+
         age = f", turns {context.age}" if context.age else ""
-        return f"{cls.title()}: birthday {context.birthday.strftime('%d %b')}{age}"
+        day = format_skeleton("MMMd", context.birthday, locale="en")
+        return f"{cls.title()}: birthday {day}{age}"
 
     @classmethod
     def sample_context(cls, full: bool) -> dict[str, Any]:

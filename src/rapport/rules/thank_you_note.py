@@ -74,10 +74,21 @@ class ThankYouNote(Rule):
 
     @classmethod
     def reason(cls, context: ThankYouNoteContext) -> str:
+        # Amounts as Babel writes them in English (the staff's words), like the messages
+        # write them in the customer's language: "€308.90", never "308.9 EUR". Imported
+        # here: only a list being written needs Babel's number formats.
+        from babel.numbers import format_currency, format_decimal
+
         if not context.purchases:
             return cls.title()
         items = [
-            f"{p.description or 'purchase'} ({p.amount} {p.currency or ''})".strip()
+            f"{p.description or 'purchase'} ("
+            + (
+                format_currency(p.amount, p.currency, locale="en")
+                if p.currency
+                else format_decimal(p.amount, format="#,##0.00", locale="en")
+            )
+            + ")"
             for p in context.purchases
         ]
         return f"{cls.title()}: " + "; ".join(items)
