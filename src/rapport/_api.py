@@ -21,7 +21,7 @@ from typing import Any, TextIO, TypeVar
 
 import pydantic
 from sqlalchemy import Engine, exc
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session
 
 from rapport import database
 from rapport._errors import (
@@ -143,7 +143,7 @@ class Rapport:
 
     def __init__(
         self,
-        bind: Engine | Session,
+        bind: Engine | Session | scoped_session[Any],
         *,
         settings: Settings | None = None,
         rules: Sequence[type[Rule]] = (),
@@ -166,17 +166,28 @@ class Rapport:
         )
         self._clock = clock
         self._owns_engine = False
-        if isinstance(bind, Session):
-            self._session: Session | None = bind
+        # A scoped_session (Flask-SQLAlchemy's ``db.session``) is kept as the registry and
+        # asked for its current session on every call, so one Rapport made at start-up
+        # works inside each request's (or thread's) own session.
+        if isinstance(bind, Session | scoped_session):
+            self._host_session: Session | scoped_session[Any] | None = bind
             self._engine: Engine | None = None
         elif isinstance(bind, Engine):
-            self._session = None
+            self._host_session = None
             self._engine = bind
         else:
             raise TypeError(
-                f"Rapport needs a SQLAlchemy Engine or Session, not {type(bind).__name__}; "
-                "use Rapport.from_url() for a database URL"
+                f"Rapport needs a SQLAlchemy Engine, Session or scoped_session, not "
+                f"{type(bind).__name__}; use Rapport.from_url() for a database URL"
             )
+
+    @property
+    def _session(self) -> Session | None:
+        """The host's session for this call: a scoped_session's current one, resolved now."""
+        if isinstance(self._host_session, scoped_session):
+            session: Session = self._host_session()
+            return session
+        return self._host_session
 
     @classmethod
     def from_url(
