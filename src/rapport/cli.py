@@ -29,7 +29,7 @@ from sqlalchemy.engine import make_url
 
 from rapport import database
 from rapport._api import Rapport
-from rapport._errors import ImportRejected, RapportError
+from rapport._errors import ImportRejected, RapportError, TemplateError
 from rapport.config import CONFIG_FILE_NAME, Settings, load_settings
 from rapport.demo import (
     demo_cases,
@@ -384,16 +384,27 @@ def outreach(
             f"error: --format must be one of {', '.join(FORMATS)}, not {format!r}", markup=False
         )
         raise typer.Exit(2)
-    with _rapport(db, config) as crm, output_file(output) as handle:
-        count = crm.write_outreach(
-            handle,
-            format,
-            _day(as_of),
-            kinds=kind or (),
-            owner=owner,
-            rules=rule or (),
-            statuses=status or OPEN_TASK_STATUSES,
-        )
+    with _rapport(db, config) as crm:
+        try:
+            with output_file(output) as handle:
+                count = crm.write_outreach(
+                    handle,
+                    format,
+                    _day(as_of),
+                    kinds=kind or (),
+                    owner=owner,
+                    rules=rule or (),
+                    statuses=status or OPEN_TASK_STATUSES,
+                )
+        except TemplateError as error:
+            # Never a list with a blank message: the whole list fails, the old file stays.
+            kept = f"; {output} was left as it was" if output is not None else ""
+            err.print(
+                f"error: {error}{kept}; fix the template (rapport templates check lists "
+                "every broken one) and run this again",
+                markup=False,
+            )
+            raise typer.Exit(1) from None
     if output is not None:
         err.print(f"{count} tasks written to {output}", markup=False)
 
