@@ -78,6 +78,7 @@ def test_import_customers_purchases_interactions(db: str, tmp_path: Path) -> Non
         "--skip-invalid",
         "--rejects",
         str(rejects),
+        "--allow-rejects",
     )
     assert "3 created" in output
     assert "1 rejected" in output

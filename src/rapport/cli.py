@@ -29,7 +29,7 @@ from sqlalchemy.engine import make_url
 
 from rapport import database
 from rapport._api import Rapport
-from rapport._errors import ImportRejected, RapportError
+from rapport._errors import ImportRejected, RapportError, TemplateError
 from rapport.config import CONFIG_FILE_NAME, Settings, load_settings
 from rapport.demo import (
     demo_cases,
@@ -181,10 +181,12 @@ def _import(
     config: Path | None,
     skip_invalid: bool,
     rejects: Path | None,
+    allow_rejects: bool = False,
 ) -> None:
-    if rejects is not None and not skip_invalid:
-        err.print("error: --rejects needs --skip-invalid", markup=False)
-        raise typer.Exit(2)
+    for option, given in (("--rejects", rejects is not None), ("--allow-rejects", allow_rejects)):
+        if given and not skip_invalid:
+            err.print(f"error: {option} needs --skip-invalid", markup=False)
+            raise typer.Exit(2)
 
     def problem(row: RowProblem) -> None:
         err.print(str(row), markup=False)
@@ -214,8 +216,22 @@ def _import(
     out.print(
         f"{kind}: {result.rows} rows read, {result.created} created, {result.updated} "
         f"updated, {result.unchanged} unchanged, {result.rejected} rejected"
-        + (f" (written to {rejects})" if rejects and result.rejected else "")
+        + (f" (written to {result.rejects})" if result.rejects else ""),
+        markup=False,
     )
+    if result.rejected and not allow_rejects:
+        # A scheduled import must notice the rows it left behind.
+        advice = (
+            f"fix the cells in {result.rejects} and import that file again"
+            if result.rejects
+            else "use --rejects FILE to keep them"
+        )
+        err.print(
+            f"error: {result.rejected} of {result.rows} rows were rejected and not imported; "
+            f"{advice} (--allow-rejects exits 0 when rejects are expected)",
+            markup=False,
+        )
+        raise typer.Exit(1)
 
 
 FileArgument = Annotated[
@@ -226,7 +242,18 @@ SkipOption = Annotated[
 ]
 RejectsOption = Annotated[
     Path | None,
-    typer.Option("--rejects", help="With --skip-invalid: write the bad rows here (CSV)."),
+    typer.Option(
+        "--rejects",
+        help="With --skip-invalid: write the bad rows here, as they were plus an 'error' "
+        "column; fix them and import this file again.",
+    ),
+]
+AllowRejectsOption = Annotated[
+    bool,
+    typer.Option(
+        "--allow-rejects",
+        help="With --skip-invalid: exit 0 even when rows were rejected (default: exit 1).",
+    ),
 ]
 
 
@@ -244,8 +271,9 @@ def _import_command(kind: ImportKind) -> Callable[..., None]:
         config: ConfigOption = None,
         skip_invalid: SkipOption = False,
         rejects: RejectsOption = None,
+        allow_rejects: AllowRejectsOption = False,
     ) -> None:
-        _import(kind, file, db, config, skip_invalid, rejects)
+        _import(kind, file, db, config, skip_invalid, rejects, allow_rejects)
 
     command.__doc__ = _IMPORT_HELP[kind]
     return command
@@ -356,16 +384,27 @@ def outreach(
             f"error: --format must be one of {', '.join(FORMATS)}, not {format!r}", markup=False
         )
         raise typer.Exit(2)
-    with _rapport(db, config) as crm, output_file(output) as handle:
-        count = crm.write_outreach(
-            handle,
-            format,
-            _day(as_of),
-            kinds=kind or (),
-            owner=owner,
-            rules=rule or (),
-            statuses=status or OPEN_TASK_STATUSES,
-        )
+    with _rapport(db, config) as crm:
+        try:
+            with output_file(output) as handle:
+                count = crm.write_outreach(
+                    handle,
+                    format,
+                    _day(as_of),
+                    kinds=kind or (),
+                    owner=owner,
+                    rules=rule or (),
+                    statuses=status or OPEN_TASK_STATUSES,
+                )
+        except TemplateError as error:
+            # Never a list with a blank message: the whole list fails, the old file stays.
+            kept = f"; {output} was left as it was" if output is not None else ""
+            err.print(
+                f"error: {error}{kept}; fix the template (rapport templates check lists "
+                "every broken one) and run this again",
+                markup=False,
+            )
+            raise typer.Exit(1) from None
     if output is not None:
         err.print(f"{count} tasks written to {output}", markup=False)
 

@@ -291,7 +291,7 @@ _CUSTOMER_CELLS: dict[str, _Cell] = {
 def quick_purchase(raw: Mapping[str, Any], zone: zoneinfo.ZoneInfo) -> QuickPurchase | None:
     """The row as a purchase, or None when the full validation must look at it."""
     try:
-        if "__error__" in raw or "__columns__" in raw or _CONTROL.search("".join(raw.values())):
+        if "__error__" in raw or "__cells__" in raw or _CONTROL.search("".join(raw.values())):
             return None
         customer = raw["customer_id"].strip()
         occurred = raw["occurred_at"].strip()

@@ -6,6 +6,16 @@ nothing is written (the caller rolls back); every bad row is reported as
 ``line N: field: reason``. With ``skip_invalid`` the good rows are kept and the bad ones
 are written to a rejects file with their reasons. Importing the same file again changes
 nothing.
+
+The rejects file holds the rejected rows exactly as they were — the file's own header,
+its columns in its order, each cell as written — plus one trailing column ``error``
+(a JSONL file's rejects are JSONL, each object with an ``error`` key). Import ignores an
+``error`` column, so fixing the cells and importing the rejects file again is the same as
+importing the fixed rows of the original: a column the original did not have is still
+absent, so it still leaves that field alone. CSV cells a spreadsheet would run as a
+formula are written with a leading apostrophe, which import reads away again
+(:mod:`rapport._cells`). The file replaces the path only when the import ends without an
+error, and is not written at all when nothing was rejected.
 """
 
 from __future__ import annotations
@@ -17,16 +27,18 @@ import io
 import json
 import zoneinfo
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import pydantic
 from sqlalchemy import text as sql
 from sqlalchemy.orm import Session
 
 from rapport import fastpath
+from rapport._cells import defuse, replaced_whole, undefuse
 from rapport._errors import RapportError, field_problems
 from rapport.config import Settings
 from rapport.database import IMPORT_LOCK, hold_lock
@@ -36,6 +48,10 @@ from rapport.models.tables import Customer, Purchase
 from rapport.store import Store
 
 BATCH = 1000
+
+#: The column a rejects file adds for each row's reasons; import ignores it in any file,
+#: so the name is reserved (no kind has a field called ``error``).
+ERROR_COLUMN = "error"
 
 
 class ImportKind(StrEnum):
@@ -130,6 +146,8 @@ class ImportResult:
     unchanged: int = 0
     rejected: int = 0
     problems: list[RowProblem] = field(default_factory=list)
+    #: Where the rejected rows were written; None when none were (or no file was asked for).
+    rejects: Path | None = None
 
 
 class ImportFileError(RapportError, ValueError):
@@ -151,17 +169,28 @@ def import_file(
     """Validate and write every row of ``path`` in ``session`` (which the caller commits).
 
     Without ``skip_invalid`` a result with problems means the caller must roll back.
+    With it, ``rejects`` names a file for the bad rows (see the module's docstring): it
+    is written only when a row was rejected, and only if the whole file was read.
     ``on_problem`` sees each bad row as it is found (for streaming reports);
     ``on_progress`` the number of rows read so far.
     """
     kind = ImportKind(kind)
+    if rejects is not None and not skip_invalid:
+        raise ValueError(
+            "rejects needs skip_invalid=True: without it one bad row imports nothing, so "
+            "the whole file is what to fix and import again"
+        )
+    source = _Source(path, kind)
+    if rejects is not None:
+        _check_rejects_path(rejects, source)
     # Two imports at once would race on the same new customers and purchases: the
     # second waits for the first, then updates what the first created.
     hold_lock(session.connection(), IMPORT_LOCK)
     result = ImportResult(kind)
     store = Store(session, currency=settings.business.currency, timezone=settings.business.timezone)
     zone = zoneinfo.ZoneInfo(settings.business.timezone)
-    reject_writer = _RejectWriter(rejects, kind) if rejects is not None else None
+    files = ExitStack()
+    reject_writer = _RejectWriter(rejects, source, files) if rejects is not None else None
     batch: list[tuple[int, Mapping[str, Any], pydantic.BaseModel]] = []
 
     def report(line: int, raw: Mapping[str, Any], problems: list[tuple[str, str]]) -> None:
@@ -193,8 +222,8 @@ def import_file(
         statistics.update(result.created)
 
     statistics = _Statistics(session, kind)
-    try:
-        for line, raw in _rows(path, kind):
+    with files:
+        for line, raw in source.rows():
             result.rows += 1
             fast = _quick(kind, raw, zone)
             if fast is not None:
@@ -214,9 +243,8 @@ def import_file(
         store.refresh_purchase_rollups(touched, now)
         if result.created:
             statistics.analyze()
-    finally:
-        if reject_writer is not None:
-            reject_writer.close()
+    if reject_writer is not None and reject_writer.written:
+        result.rejects = rejects
     if on_progress is not None:
         on_progress(result.rows)
     result.problems.sort(key=lambda problem: problem.line)
@@ -228,12 +256,30 @@ def import_file(
 # ---------------------------------------------------------------------------- reading
 
 
-def _rows(path: Path, kind: ImportKind) -> Iterator[tuple[int, dict[str, Any]]]:
-    """(line number, row) pairs, streamed; the format follows the file's extension."""
-    if path.suffix.lower() in {".jsonl", ".ndjson"}:
-        yield from _jsonl_rows(path, kind)
-    else:
-        yield from _csv_rows(path, kind)
+def _is_jsonl(path: Path) -> bool:
+    return path.suffix.lower() in {".jsonl", ".ndjson"}
+
+
+class _Source:
+    """The file being imported: its rows, and (once read) its header as written, which
+    its rejects file repeats."""
+
+    def __init__(self, path: Path, kind: ImportKind) -> None:
+        self.path = path
+        self.kind = kind
+        self.jsonl = _is_jsonl(path)
+        self.header: list[str] = []
+
+    def rows(self) -> Iterator[tuple[int, dict[str, Any]]]:
+        """(line number, row) pairs, streamed; the format follows the file's extension.
+
+        A row that cannot be validated as it is carries what the rejects file needs:
+        ``__cells__`` (a CSV row of the wrong length: its cells), ``__error__`` (a JSONL
+        line that is not a valid row: why) and ``__text__`` (a JSONL line that is not an
+        object: the line as written)."""
+        if self.jsonl:
+            return _jsonl_rows(self.path, self.kind)
+        return _csv_rows(self.path, self.kind, self.header)
 
 
 def _lines(path: Path) -> Iterator[str]:
@@ -269,26 +315,39 @@ def _where_not_utf8(path: Path, error: UnicodeDecodeError) -> ImportFileError:
     )
 
 
-def _csv_rows(path: Path, kind: ImportKind) -> Iterator[tuple[int, dict[str, Any]]]:
+def _csv_rows(
+    path: Path, kind: ImportKind, header_out: list[str]
+) -> Iterator[tuple[int, dict[str, Any]]]:
     reader = csv.reader(_lines(path))
     try:
         header = next(reader, None)
         if header is None:
             raise ImportFileError(f"{path}: the file is empty; it needs a header")
+        header_out[:] = header
         names = [name.strip() for name in header]
         _check_header(path, kind, names)
+        # A rejects file's reasons: kept in the header (the row's length is checked
+        # against it) but never part of a row.
+        ignored = names.index(ERROR_COLUMN) if ERROR_COLUMN in names else None
         last_line = reader.line_num
         for values in reader:
             line = last_line + 1
             last_line = reader.line_num
-            if not "".join(values).strip():
+            joined = "".join(values)
+            if not joined.strip():
                 continue
+            if "'" in joined:  # only then can a cell be defused (one search a row)
+                values = [undefuse(value) for value in values]
             if len(values) != len(names):
                 uneven: dict[str, Any] = dict(zip(names, values, strict=False))
-                uneven["__columns__"] = len(values)
+                uneven.pop(ERROR_COLUMN, None)
+                uneven["__cells__"] = values
                 yield line, uneven
                 continue
-            yield line, dict(zip(names, values, strict=True))
+            row = dict(zip(names, values, strict=True))
+            if ignored is not None:
+                del row[ERROR_COLUMN]
+            yield line, row
     except csv.Error as error:
         raise ImportFileError(f"{path}: line {reader.line_num}: not valid CSV ({error})") from None
 
@@ -301,11 +360,12 @@ def _jsonl_rows(path: Path, kind: ImportKind) -> Iterator[tuple[int, dict[str, A
         try:
             value = json.loads(text)
         except ValueError as error:
-            yield line, {"__error__": f"not valid JSON ({error})"}
+            yield line, {"__error__": f"not valid JSON ({error})", "__text__": text}
             continue
         if not isinstance(value, dict):
-            yield line, {"__error__": "each line must be one JSON object"}
+            yield line, {"__error__": "each line must be one JSON object", "__text__": text}
             continue
+        value.pop(ERROR_COLUMN, None)
         unknown = sorted(set(value) - allowed)
         if unknown:
             yield line, {**value, "__error__": f"unknown field {unknown[0]!r}"}
@@ -314,7 +374,7 @@ def _jsonl_rows(path: Path, kind: ImportKind) -> Iterator[tuple[int, dict[str, A
 
 
 def _check_header(path: Path, kind: ImportKind, names: list[str]) -> None:
-    allowed = {*COLUMNS[kind], *OPTIONAL_COLUMNS[kind]}
+    allowed = {*COLUMNS[kind], *OPTIONAL_COLUMNS[kind], ERROR_COLUMN}
     unknown = [name for name in names if name not in allowed]
     missing = [name for name in REQUIRED[kind] if name not in names]
     repeated = sorted({name for name in names if names.count(name) > 1})
@@ -421,10 +481,9 @@ def _history_data(
 def _validate(kind: ImportKind, raw: Mapping[str, Any], zone: zoneinfo.ZoneInfo) -> Any:
     if "__error__" in raw:
         raise _RowInvalid([("(row)", str(raw["__error__"]))])
-    if "__columns__" in raw:
-        raise _RowInvalid(
-            [("(row)", f"has {raw['__columns__']} values, but the header has a different number")]
-        )
+    if "__cells__" in raw:
+        cells = len(raw["__cells__"])
+        raise _RowInvalid([("(row)", f"has {cells} values, but the header has a different number")])
     models: dict[ImportKind, type[pydantic.BaseModel]] = {
         ImportKind.CUSTOMERS: CustomerIn,
         ImportKind.PURCHASES: PurchaseIn,
@@ -576,22 +635,92 @@ class _Statistics:
             self._session.execute(sql(f"ANALYZE {table}"))
 
 
-class _RejectWriter:
-    """The rejected rows, as CSV with the original columns and a ``reason`` column."""
+def _check_rejects_path(rejects: Path, source: _Source) -> None:
+    """Refuse, before anything is read, a rejects file that could not be written or read
+    back: one in a folder that does not exist, or of another format than the file."""
+    if not rejects.parent.is_dir():
+        raise ImportFileError(
+            f"rejects file {rejects}: the folder {rejects.parent} does not exist; create it "
+            "or choose another path"
+        )
+    if rejects.is_dir():
+        raise ImportFileError(f"rejects file {rejects}: is a folder; name a file")
+    if _is_jsonl(rejects) != source.jsonl:
+        wanted = "JSONL (ending .jsonl)" if source.jsonl else "CSV (not ending .jsonl)"
+        raise ImportFileError(
+            f"rejects file {rejects}: the rejects of {source.path.name} are written as it "
+            f"is, so name a {wanted} file: importing it again reads it by its extension"
+        )
 
-    def __init__(self, path: Path, kind: ImportKind) -> None:
-        self._handle = path.open("w", encoding="utf-8", newline="")
-        self._columns = [*COLUMNS[kind], *OPTIONAL_COLUMNS[kind]]
-        self._writer = csv.writer(self._handle)
-        self._writer.writerow(["line", *self._columns, "reason"])
+
+class _RejectWriter:
+    """The rejected rows as they were, each with its reasons in a trailing ``error`` column
+    (or key). Opened at the first rejected row, so nothing rejected writes nothing; the
+    file replaces ``path`` when ``files`` closes without an error."""
+
+    def __init__(self, path: Path, source: _Source, files: ExitStack) -> None:
+        self._path = path
+        self._source = source
+        self._files = files
+        self._handle: TextIO | None = None
+        self._csv: Any = None
+        self._names: list[str] = []
+        self._error_at = 0
+        self.written = 0
 
     def write(self, line: int, raw: Mapping[str, Any], problems: list[tuple[str, str]]) -> None:
-        values = [_cell(raw.get(column)) for column in self._columns]
-        reason = "; ".join(f"{name}: {why}" for name, why in problems)
-        self._writer.writerow([line, *values, reason])
+        error = f"line {line}: " + "; ".join(f"{name}: {why}" for name, why in problems)
+        handle = self._open()
+        if self._source.jsonl:
+            if "__text__" in raw:
+                # Not a JSON object: copied as written (its reason was reported).
+                text = str(raw["__text__"])
+                handle.write(text if text.endswith("\n") else text + "\n")
+            else:
+                row = {k: v for k, v in raw.items() if k not in {"__error__", ERROR_COLUMN}}
+                row[ERROR_COLUMN] = error
+                handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+        else:
+            if "__cells__" in raw:
+                # The wrong number of cells: written as they were, the reason after them
+                # (padding would make the row valid with empty cells, which clear fields).
+                cells = [defuse(cell) for cell in raw["__cells__"]]
+                cells.append(defuse(error))
+            else:
+                cells = [
+                    defuse(error) if i == self._error_at else defuse(_cell(raw.get(name)))
+                    for i, name in enumerate(self._names)
+                ]
+            self._csv.writerow(cells)
+        self.written += 1
 
-    def close(self) -> None:
-        self._handle.close()
+    def _open(self) -> TextIO:
+        if self._handle is not None:
+            return self._handle
+        encoding = "utf-8"
+        if not self._source.jsonl:
+            with self._source.path.open("rb") as original:
+                if original.read(3) == b"\xef\xbb\xbf":
+                    encoding = "utf-8-sig"  # as the file was (spreadsheets want it back)
+        try:
+            self._handle = self._files.enter_context(replaced_whole(self._path, encoding=encoding))
+        except OSError as error:
+            raise ImportFileError(
+                f"rejects file {self._path}: cannot be written ({error.strerror}); "
+                "choose another path"
+            ) from None
+        if not self._source.jsonl:
+            header = list(self._source.header)
+            self._names = [name.strip() for name in header]
+            if ERROR_COLUMN in self._names:  # a rejects file imported again: reasons renewed
+                self._error_at = self._names.index(ERROR_COLUMN)
+            else:
+                self._error_at = len(header)
+                header.append(ERROR_COLUMN)
+                self._names.append(ERROR_COLUMN)
+            self._csv = csv.writer(self._handle)
+            self._csv.writerow(header)
+        return self._handle
 
 
 def _cell(value: Any) -> str:

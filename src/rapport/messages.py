@@ -17,6 +17,7 @@ import zoneinfo
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -515,7 +516,7 @@ class TaskRenderer:
         except TemplateError as error:
             raise TemplateError(
                 f"task {task.id} ({task.rule}, {task.kind.value}) for customer "
-                f"{customer['id']}: {error}",
+                f"{customer['id']}: {error}{_file_of(self.renderer, error.template)}",
                 template=error.template,
                 line=error.line,
             ) from None
@@ -535,6 +536,16 @@ class TaskRenderer:
             del self._coming[customer_id]
             self._customers.pop(customer_id, None)
             self._points.pop(customer_id, None)
+
+
+def _file_of(renderer: Renderer, template: str | None) -> str:
+    """Where a failing template is on disk (yours or a shipped one), for the error."""
+    if template is None or Path(template).is_absolute():
+        return ""
+    for folder in renderer.search_paths:
+        if (Path(folder) / template).is_file():
+            return f" (file {(Path(folder) / template).resolve()})"
+    return ""
 
 
 def render_tasks(

@@ -6,10 +6,8 @@ import csv
 from collections.abc import Iterable
 from typing import Any, TextIO
 
+from rapport._cells import defuse
 from rapport.exports import CSV_COLUMNS, OutreachRow
-
-#: A spreadsheet would run a cell starting with one of these as a formula.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def safe_cell(value: Any) -> str:
@@ -20,8 +18,7 @@ def safe_cell(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, list):
         value = " | ".join(str(v) for v in value)
-    text = str(getattr(value, "value", value))
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    return defuse(str(getattr(value, "value", value)))
 
 
 def write_csv(rows: Iterable[OutreachRow], out: TextIO) -> int:
