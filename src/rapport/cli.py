@@ -998,20 +998,26 @@ def _global_options(
 ) -> None:
     """Remember your customers, and reach out at the right moment."""
     _state["debug"] = debug
-    level = logging.DEBUG if debug or verbose > 1 else logging.INFO if verbose else logging.WARNING
-    _configure_logging(level)
+    everything = debug or verbose > 1 or _debugging()
+    _configure_logging(logging.INFO if verbose == 1 and not everything else None)
 
 
-def _configure_logging(level: int) -> None:
+def _configure_logging(rapport_level: int | None) -> None:
     """Log lines to standard error: warnings only by default, so a cron job's mail stays
-    empty when all is well. A host that configured logging already keeps its setup."""
+    empty when all is well; rapport's own INFO lines with ``-v``; everything (SQLAlchemy,
+    Alembic) at DEBUG with ``-vv`` or ``--debug`` (``rapport_level`` None). A process that
+    configured logging already (a test runner) keeps its handlers."""
     root = logging.getLogger()
     if not root.handlers:
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
         root.addHandler(handler)
-    logging.getLogger("rapport").setLevel(level)
-    root.setLevel(level if level < logging.WARNING and _debugging() else logging.WARNING)
+    if rapport_level is None:
+        root.setLevel(logging.DEBUG)
+        logging.getLogger("rapport").setLevel(logging.DEBUG)
+    else:
+        root.setLevel(logging.WARNING)
+        logging.getLogger("rapport").setLevel(rapport_level)
 
 
 def main() -> None:
