@@ -999,7 +999,7 @@ def _global_options(
     """Remember your customers, and reach out at the right moment."""
     _state["debug"] = debug
     everything = debug or verbose > 1 or _debugging()
-    _configure_logging(logging.INFO if verbose == 1 and not everything else None)
+    _configure_logging(None if everything else logging.INFO if verbose else logging.WARNING)
 
 
 def _configure_logging(rapport_level: int | None) -> None:
