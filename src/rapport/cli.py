@@ -13,51 +13,48 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import os
 import sys
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, TextIO
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TextIO
 
+import click
 import typer
-from rich.console import Console
-from rich.progress import Progress
-from rich.table import Table
-from sqlalchemy.engine import make_url
 
-from rapport import database
-from rapport._api import Rapport
-from rapport._errors import ImportRejected, RapportError, TemplateError
-from rapport.config import CONFIG_FILE_NAME, Settings, load_settings
-from rapport.demo import (
-    demo_cases,
-    demo_customers,
-    demo_interactions,
-    demo_promises,
-    demo_purchases,
-)
-from rapport.exports import rule_labels
-from rapport.exports.report_page import write_report_page
-from rapport.importing import ImportKind, RowProblem
-from rapport.metrics import OutreachReport
-from rapport.models.enums import OPEN_TASK_STATUSES, TaskKind, TaskStatus
-from rapport.models.schemas import CustomerProfile
-from rapport.planner import PlanReport
-from rapport.rules import rule_classes
-from rapport.templates.check import check_templates
-from rapport.templates.render import Renderer
+# Everything below is imported where it is used: `rapport --help` and shell completion
+# then start without loading SQLAlchemy, Alembic, pydantic, Jinja or Babel.
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from rapport._api import Rapport
+    from rapport.config import Settings
+    from rapport.dates import PartialDate
+    from rapport.importing import ImportKind
+    from rapport.metrics import OutreachReport
+    from rapport.models.schemas import CustomerProfile
+    from rapport.planner import PlanReport
 
 DEFAULT_DATABASE_URL = "sqlite:///rapport.db"
 DATABASE_URL_VARIABLE = "RAPPORT_DATABASE_URL"
+DEBUG_VARIABLE = "RAPPORT_DEBUG"
+CONFIG_FILE_NAME = "rapport.toml"  # config.CONFIG_FILE_NAME, without importing pydantic
 FORMATS = ("csv", "json", "html", "ics")
+# The values of ImportKind, TaskKind and TaskStatus (a test keeps them equal), so that
+# help and completion can offer them without importing the models.
+IMPORT_KINDS = ("customers", "purchases", "interactions")
+TASK_KINDS = ("card", "note", "call", "email", "sms", "gift", "survey", "reminder")
+TASK_STATUSES = ("planned", "done", "skipped", "snoozed", "cancelled", "expired", "missed")
+
+log = logging.getLogger(__name__)
 
 app = typer.Typer(
     name="rapport",
     help="Remember your customers, and reach out at the right moment.",
     no_args_is_help=True,
-    add_completion=False,
     pretty_exceptions_enable=False,
 )
 customer_app = typer.Typer(
@@ -69,13 +66,69 @@ app.add_typer(customer_app, name="customer")
 app.add_typer(templates_app, name="templates")
 app.add_typer(import_app, name="import")
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+class _Consoles:
+    """Rich consoles for standard output and standard error, made on first use (Rich
+    costs time at start-up). Emoji codes and highlighting are off: customer data such as
+    a name `:fire:` or `[red]` must print as written."""
+
+    def __init__(self) -> None:
+        self._out: Console | None = None
+        self._err: Console | None = None
+
+    @property
+    def out(self) -> Console:
+        if self._out is None:
+            from rich.console import Console
+
+            self._out = Console(highlight=False, soft_wrap=True, emoji=False)
+        return self._out
+
+    @property
+    def err(self) -> Console:
+        if self._err is None:
+            from rich.console import Console
+
+            self._err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
+        return self._err
+
+
+_consoles = _Consoles()
+
+
+def _out() -> Console:
+    return _consoles.out
+
+
+def _err() -> Console:
+    return _consoles.err
+
+
+def _escape(text: object) -> str:
+    """Data shown through Rich markup, escaped: a name like ``[/]`` or ``[link=...]`` is
+    text to print, not markup to run."""
+    from rich.markup import escape
+
+    return escape(str(text))
+
+
+def _parse_day(value: str | dt.date) -> dt.date:
+    """A day written ``YYYY-MM-DD``; anything else fails with an example of the form."""
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(value.strip())
+    except ValueError:
+        raise typer.BadParameter(
+            f"{value!r} is not a day; write it as YYYY-MM-DD, for example 2026-12-02"
+        ) from None
+
 
 DbOption = Annotated[
     str | None,
     typer.Option(
         "--db",
+        metavar="URL",
         help=f"Database URL (else ${DATABASE_URL_VARIABLE}, else the config, else "
         f"{DEFAULT_DATABASE_URL}).",
         show_default=False,
@@ -85,21 +138,32 @@ ConfigOption = Annotated[
     Path | None,
     typer.Option(
         "--config",
+        metavar="FILE",
         help=f"Settings file (else {CONFIG_FILE_NAME} in the current folder, else defaults).",
         show_default=False,
     ),
 ]
 AsOfOption = Annotated[
-    dt.datetime | None,
+    dt.date | None,
     typer.Option(
         "--as-of",
-        formats=["%Y-%m-%d"],
+        parser=_parse_day,
+        metavar="DATE",
         help="The day (YYYY-MM-DD); default today in the business timezone.",
         show_default=False,
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
-TaskArgument = Annotated[int, typer.Argument(help="The task id (first column of outreach).")]
+OutputOption = typer.Option(
+    "-o", "--output", metavar="FILE", help="Write to this file (default: stdout)."
+)
+TaskArgument = Annotated[
+    int, typer.Argument(metavar="TASK", help="The task id (first column of outreach).")
+]
+TasksArgument = Annotated[
+    list[int],
+    typer.Argument(metavar="TASK...", help="The task ids (first column of outreach)."),
+]
 
 
 def resolve_database_url(option: str | None, settings: Settings | None = None) -> str:
@@ -112,33 +176,102 @@ def resolve_database_url(option: str | None, settings: Settings | None = None) -
     )
 
 
+def _debugging() -> bool:
+    return _state.get("debug", False) or os.environ.get(DEBUG_VARIABLE, "") not in ("", "0")
+
+
+_state: dict[str, bool] = {}
+
+
+def _fail(error: BaseException) -> NoReturn:
+    """One ``error:`` line (the traceback too with --debug or RAPPORT_DEBUG=1), exit 1."""
+    from sqlalchemy import exc
+
+    from rapport._errors import RapportError
+
+    if isinstance(error, RapportError):
+        message = str(error)
+    elif isinstance(error, OSError):
+        where = f"{error.filename}: " if error.filename else ""
+        message = (
+            f"{where}{error.strerror or error}; check that the path exists and that "
+            "rapport may read and write there"
+        )
+    elif isinstance(error, exc.SQLAlchemyError):
+        detail = str(getattr(error, "orig", None) or error).strip()
+        first_line = detail.splitlines()[0] if detail else type(error).__name__
+        message = f"the database refused the operation: {first_line}"
+    else:
+        raise error
+    if _debugging():
+        log.error("traceback of the failure", exc_info=error)
+    log.debug("failed: %s", message)
+    _err().print(f"error: {message}", markup=False)
+    raise typer.Exit(1) from None
+
+
 @contextmanager
 def _failures_exit_1() -> Iterator[None]:
+    """Turn the failures a user can cause (rapport's errors, files, the database) into
+    one ``error:`` line and exit 1; anything else is a bug and keeps its traceback."""
+    from sqlalchemy import exc
+
+    from rapport._errors import RapportError
+
     try:
         yield
-    except RapportError as error:
-        err.print(f"error: {error}", markup=False)
-        raise typer.Exit(1) from None
+    except (RapportError, OSError, exc.SQLAlchemyError) as error:
+        _fail(error)
 
 
 @contextmanager
 def _rapport(db: str | None, config: Path | None, *, check: bool = True) -> Iterator[Rapport]:
-    """A Rapport on the resolved database and settings; failures exit 1."""
+    """A Rapport on the resolved database and settings; failures exit 1.
+
+    With ``check`` (every command but ``init``) a missing SQLite file is an error that
+    says to run ``rapport init``, instead of a new empty file left behind.
+    """
+    from sqlalchemy import exc
+
+    from rapport import database
+    from rapport._api import Rapport
+    from rapport._errors import SchemaError
+    from rapport.config import load_settings
+
     with _failures_exit_1():
         settings = load_settings(config)
-        with Rapport.from_url(resolve_database_url(db, settings), settings=settings) as crm:
-            if check:
-                crm.check_schema()
-            yield crm
-
-
-def _day(value: dt.datetime | None) -> dt.date | None:
-    return value.date() if value is not None else None
+        url = resolve_database_url(db, settings)
+        log.info("database %s", _safe(url))
+        file = database.sqlite_file(url)
+        if check and file is not None and not file.exists():
+            raise SchemaError(
+                f"there is no database at {file}; run `rapport init` to create one there, "
+                "or give the database with --db, $RAPPORT_DATABASE_URL or the database setting"
+            )
+        # The command line builds the engine, and reaches the database once before any
+        # work, so that a server that is down or a bad file is one clear error.
+        engine = database.create_engine(url)
+        try:
+            try:
+                with engine.connect() as connection:
+                    if check:
+                        database.require_current_schema(connection)
+            except exc.SQLAlchemyError as error:
+                raise database.connection_failure(error, url) from error
+            with Rapport(engine, settings=settings) as crm:
+                yield crm
+        finally:
+            engine.dispose()
 
 
 def _safe(url: str) -> str:
     """The URL without its password, for printing."""
-    return make_url(url).render_as_string(hide_password=True)
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # not a URL: the error about it comes from the database module
+        return url
 
 
 @contextmanager
@@ -151,7 +284,12 @@ def output_file(path: Path | None) -> Iterator[TextIO]:
         return
     partial = path.with_name(f".{path.name}.partial")
     try:
-        with partial.open("w", encoding="utf-8", newline="") as handle:
+        handle = partial.open("w", encoding="utf-8", newline="")
+    except OSError as error:
+        # Name the file the user asked for, not the hidden one beside it.
+        raise OSError(error.errno, f"cannot write {path}: {error.strerror}") from error
+    try:
+        with handle:
             yield handle
         os.replace(partial, path)
     finally:
@@ -164,11 +302,16 @@ def output_file(path: Path | None) -> Iterator[TextIO]:
 @app.command()
 def init(db: DbOption = None, config: ConfigOption = None) -> None:
     """Create rapport's tables, or upgrade them to this version."""
+    from rapport import database
+
     with _rapport(db, config, check=False) as crm:
         crm.migrate()
         crm.check_schema()
         url = resolve_database_url(db, crm.settings)
-    out.print(f"rapport tables are at migration {database.head_revision()} in {_safe(url)}")
+    _out().print(
+        f"rapport tables are at migration {database.head_revision()} in {_safe(url)}",
+        markup=False,
+    )
 
 
 # ---------------------------------------------------------------------------- import
@@ -183,17 +326,22 @@ def _import(
     rejects: Path | None,
     allow_rejects: bool = False,
 ) -> None:
+    from rich.progress import Progress
+
+    from rapport._errors import ImportRejected
+    from rapport.importing import RowProblem
+
     for option, given in (("--rejects", rejects is not None), ("--allow-rejects", allow_rejects)):
         if given and not skip_invalid:
-            err.print(f"error: {option} needs --skip-invalid", markup=False)
+            _err().print(f"error: {option} needs --skip-invalid", markup=False)
             raise typer.Exit(2)
 
     def problem(row: RowProblem) -> None:
-        err.print(str(row), markup=False)
+        _err().print(str(row), markup=False)
 
     with (
         _rapport(db, config) as crm,
-        Progress(console=err, transient=True, disable=not err.is_terminal) as progress,
+        Progress(console=_err(), transient=True, disable=not _err().is_terminal) as progress,
     ):
         bar = progress.add_task(f"Importing {kind}", total=None)
         try:
@@ -207,13 +355,13 @@ def _import(
             )
         except ImportRejected as rejected:
             failed = rejected.result
-            err.print(
+            _err().print(
                 f"error: {failed.rejected} of {failed.rows} rows are invalid; nothing was "
                 "imported (fix them, or use --skip-invalid --rejects FILE)",
                 markup=False,
             )
             raise typer.Exit(1) from None
-    out.print(
+    _out().print(
         f"{kind}: {result.rows} rows read, {result.created} created, {result.updated} "
         f"updated, {result.unchanged} unchanged, {result.rejected} rejected"
         + (f" (written to {result.rejects})" if result.rejects else ""),
@@ -226,7 +374,7 @@ def _import(
             if result.rejects
             else "use --rejects FILE to keep them"
         )
-        err.print(
+        _err().print(
             f"error: {result.rejected} of {result.rows} rows were rejected and not imported; "
             f"{advice} (--allow-rejects exits 0 when rejects are expected)",
             markup=False,
@@ -258,13 +406,13 @@ AllowRejectsOption = Annotated[
 
 
 _IMPORT_HELP = {
-    ImportKind.CUSTOMERS: "Create or update customers by external_id.",
-    ImportKind.PURCHASES: "Record purchases; a purchase_id already imported is left alone.",
-    ImportKind.INTERACTIONS: "Record calls, visits, emails and other contacts.",
+    "customers": "Create or update customers by external_id.",
+    "purchases": "Record purchases; a purchase_id already imported is left alone.",
+    "interactions": "Record calls, visits, emails and other contacts.",
 }
 
 
-def _import_command(kind: ImportKind) -> Callable[..., None]:
+def _import_command(kind: str) -> Callable[..., None]:
     def command(
         file: FileArgument,
         db: DbOption = None,
@@ -273,14 +421,16 @@ def _import_command(kind: ImportKind) -> Callable[..., None]:
         rejects: RejectsOption = None,
         allow_rejects: AllowRejectsOption = False,
     ) -> None:
-        _import(kind, file, db, config, skip_invalid, rejects, allow_rejects)
+        from rapport.importing import ImportKind
+
+        _import(ImportKind(kind), file, db, config, skip_invalid, rejects, allow_rejects)
 
     command.__doc__ = _IMPORT_HELP[kind]
     return command
 
 
-for _kind in ImportKind:
-    import_app.command(_kind.value)(_import_command(_kind))
+for _kind in IMPORT_KINDS:
+    import_app.command(_kind)(_import_command(_kind))
 
 
 # ---------------------------------------------------------------------------- planning
@@ -292,20 +442,23 @@ def plan(
     config: ConfigOption = None,
     as_of: AsOfOption = None,
     horizon: Annotated[
-        int | None, typer.Option("--horizon", min=0, help="Days ahead (default: config, 7).")
+        int | None,
+        typer.Option("--horizon", min=0, metavar="DAYS", help="Days ahead (default: config, 7)."),
     ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Write nothing; show what.")] = False,
     as_json: JsonOption = False,
     shard: Annotated[
         str | None,
-        typer.Option("--shard", help="K/N: plan only shard K of N (several workers at once)."),
+        typer.Option(
+            "--shard", metavar="K/N", help="Plan only shard K of N (several workers at once)."
+        ),
     ] = None,
 ) -> None:
     """Run the rules: create the tasks due by as-of + horizon, and print the report."""
     with _rapport(db, config) as crm:
-        report = crm.plan(_day(as_of), horizon_days=horizon, dry_run=dry_run, shard=shard)
+        report = crm.plan(as_of, horizon_days=horizon, dry_run=dry_run, shard=shard)
     if as_json:
-        out.print_json(report.model_dump_json())
+        _out().print_json(report.model_dump_json())
     else:
         _print_plan(report)
 
@@ -321,7 +474,7 @@ def _columns(rows: list[tuple[str, ...]]) -> list[str]:
 
 def _print_plan(report: PlanReport) -> None:
     mode = " (dry run: nothing written)" if report.dry_run else ""
-    out.print(
+    _out().print(
         f"plan for {report.as_of.isoformat()}, horizon {report.horizon_days} days{mode}",
         markup=False,
     )
@@ -339,18 +492,18 @@ def _print_plan(report: PlanReport) -> None:
         for name, r in report.rules.items()
     ]
     for line in _columns([header, *rows]):
-        out.print(line, markup=False)
-    out.print(
+        _out().print(line, markup=False)
+    _out().print(
         f"expired {report.expired}, cancelled {report.cancelled}, {report.duration_seconds:.2f} s",
         markup=False,
     )
     if report.dry_run:
         for task in report.tasks:
-            out.print(
+            _out().print(
                 f"would create {task.occasion_key}: {task.kind.value}"
                 f"{f' via {task.channel.value}' if task.channel else ''} "
                 f"due {task.due_on.isoformat()}{' (late)' if task.late else ''}"
-                f"{' MISSED' if task.status is TaskStatus.MISSED else ''}",
+                f"{' MISSED' if task.status == 'missed' else ''}",
                 markup=False,
             )
 
@@ -361,36 +514,50 @@ def outreach(
     config: ConfigOption = None,
     as_of: AsOfOption = None,
     kind: Annotated[
-        list[TaskKind] | None, typer.Option("--kind", help="Only this kind (repeatable).")
+        list[str] | None,
+        typer.Option(
+            "--kind", click_type=click.Choice(TASK_KINDS), help="Only this kind (repeatable)."
+        ),
     ] = None,
-    owner: Annotated[str | None, typer.Option("--owner", help="Only this staff member.")] = None,
+    owner: Annotated[
+        str | None, typer.Option("--owner", metavar="NAME", help="Only this staff member.")
+    ] = None,
     rule: Annotated[
-        list[str] | None, typer.Option("--rule", help="Only this rule (repeatable).")
+        list[str] | None,
+        typer.Option("--rule", metavar="RULE", help="Only this rule (repeatable)."),
     ] = None,
     status: Annotated[
-        list[TaskStatus] | None,
-        typer.Option("--status", help="Only this status (repeatable; default planned, snoozed)."),
+        list[str] | None,
+        typer.Option(
+            "--status",
+            click_type=click.Choice(TASK_STATUSES),
+            help="Only this status (repeatable; default planned, snoozed).",
+        ),
     ] = None,
     format: Annotated[
-        str, typer.Option("--format", help="csv, json, html (call sheet) or ics (calls).")
+        str,
+        typer.Option(
+            "--format", metavar="FORMAT", help="csv, json, html (call sheet) or ics (calls)."
+        ),
     ] = "csv",
-    output: Annotated[
-        Path | None, typer.Option("-o", "--output", help="Write to this file (default: stdout).")
-    ] = None,
+    output: Annotated[Path | None, OutputOption] = None,
 ) -> None:
     """The tasks due on or before as-of (late ones included), for staff or another system."""
     if format not in FORMATS:
-        err.print(
+        _err().print(
             f"error: --format must be one of {', '.join(FORMATS)}, not {format!r}", markup=False
         )
         raise typer.Exit(2)
+    from rapport._errors import TemplateError
+    from rapport.models.enums import OPEN_TASK_STATUSES
+
     with _rapport(db, config) as crm:
         try:
             with output_file(output) as handle:
                 count = crm.write_outreach(
                     handle,
                     format,
-                    _day(as_of),
+                    as_of,
                     kinds=kind or (),
                     owner=owner,
                     rules=rule or (),
@@ -399,14 +566,14 @@ def outreach(
         except TemplateError as error:
             # Never a list with a blank message: the whole list fails, the old file stays.
             kept = f"; {output} was left as it was" if output is not None else ""
-            err.print(
+            _err().print(
                 f"error: {error}{kept}; fix the template (rapport templates check lists "
                 "every broken one) and run this again",
                 markup=False,
             )
             raise typer.Exit(1) from None
     if output is not None:
-        err.print(f"{count} tasks written to {output}", markup=False)
+        log.info("%s tasks written to %s", count, output)
 
 
 # ---------------------------------------------------------------------------- task lifecycle
@@ -414,43 +581,64 @@ def outreach(
 
 @app.command()
 def done(
-    task: TaskArgument,
+    tasks: TasksArgument,
     db: DbOption = None,
     config: ConfigOption = None,
-    outcome: Annotated[str | None, typer.Option("--outcome", help="What came of it.")] = None,
+    outcome: Annotated[
+        str | None, typer.Option("--outcome", metavar="TEXT", help="What came of it.")
+    ] = None,
 ) -> None:
-    """Mark a task done (records the contact)."""
+    """Mark tasks done (records the contact); `rapport done 12 13 14` closes three.
+
+    Each task is closed on its own: one that cannot be (already done, no such id) is an
+    `error:` line and exit 1, and the others are still closed."""
+    from rapport._errors import RapportError
+
+    failed = 0
     with _rapport(db, config) as crm:
-        result = crm.complete_task(task, outcome=outcome)
-    out.print(f"task {result.id} done", markup=False)
+        for task in dict.fromkeys(tasks):  # the same id twice is one task
+            try:
+                result = crm.complete_task(task, outcome=outcome)
+            except RapportError as error:
+                failed += 1
+                _err().print(f"error: task {task}: {error}", markup=False)
+                continue
+            _out().print(f"task {result.id} done", markup=False)
+    if failed:
+        raise typer.Exit(1)
 
 
 @app.command()
 def skip(
     task: TaskArgument,
-    reason: Annotated[str, typer.Option("--reason", help="Why it will not be done.")],
+    reason: Annotated[
+        str, typer.Option("--reason", metavar="TEXT", help="Why it will not be done.")
+    ],
     db: DbOption = None,
     config: ConfigOption = None,
 ) -> None:
     """Decide not to do a task."""
     with _rapport(db, config) as crm:
         result = crm.skip_task(task, reason=reason)
-    out.print(f"task {result.id} skipped", markup=False)
+    _out().print(f"task {result.id} skipped", markup=False)
 
 
 @app.command()
 def snooze(
     task: TaskArgument,
     until: Annotated[
-        dt.datetime, typer.Option("--until", formats=["%Y-%m-%d"], help="The new day (YYYY-MM-DD).")
+        dt.date,
+        typer.Option(
+            "--until", parser=_parse_day, metavar="DATE", help="The new day (YYYY-MM-DD)."
+        ),
     ],
     db: DbOption = None,
     config: ConfigOption = None,
 ) -> None:
     """Put a task off to a later day inside its window."""
     with _rapport(db, config) as crm:
-        result = crm.snooze_task(task, until=until.date())
-    out.print(f"task {result.id} snoozed until {result.due_on.isoformat()}", markup=False)
+        result = crm.snooze_task(task, until=until)
+    _out().print(f"task {result.id} snoozed until {result.due_on.isoformat()}", markup=False)
 
 
 # ---------------------------------------------------------------------------- customers
@@ -467,7 +655,7 @@ def customer_show(
     with _rapport(db, config) as crm:
         profile = crm.get_profile(external_id)
     if as_json:
-        out.print_json(profile.model_dump_json())
+        _out().print_json(profile.model_dump_json())
     else:
         _print_profile(profile)
 
@@ -477,14 +665,12 @@ def customer_export(
     external_id: Annotated[str, typer.Argument(help="The customer's external id.")],
     db: DbOption = None,
     config: ConfigOption = None,
-    output: Annotated[
-        Path | None, typer.Option("-o", "--output", help="Write to this file.")
-    ] = None,
+    output: Annotated[Path | None, OutputOption] = None,
 ) -> None:
     """Every row about the customer as one JSON document (data access and portability)."""
     with _rapport(db, config) as crm:
         document = crm.export_customer(external_id)
-    with output_file(output) as handle:
+    with _failures_exit_1(), output_file(output) as handle:
         json.dump(document, handle, ensure_ascii=False, indent=2, default=_json_value)
         handle.write("\n")
 
@@ -500,11 +686,29 @@ def customer_erase(
     external_id: Annotated[str, typer.Argument(help="The customer's external id.")],
     db: DbOption = None,
     config: ConfigOption = None,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Do not ask (for scripts, which must say it).")
+    ] = False,
 ) -> None:
-    """Erase the customer's personal data (keeps anonymous totals); safe to repeat."""
+    """Erase the customer's personal data (keeps anonymous totals); safe to repeat.
+
+    It cannot be undone, so on a terminal it asks first; a script passes --yes."""
+    if not yes:
+        if not sys.stdin.isatty():
+            _err().print(
+                "error: erasing cannot be undone; pass --yes to erase without a terminal "
+                "to confirm on",
+                markup=False,
+            )
+            raise typer.Exit(2)
+        if not typer.confirm(
+            f"Erase the personal data of customer {external_id}? This cannot be undone"
+        ):
+            _err().print("nothing erased", markup=False)
+            raise typer.Exit(1)
     with _rapport(db, config) as crm:
         erased = crm.erase_customer(external_id)
-    out.print(
+    _out().print(
         f"customer {external_id} {'erased' if erased else 'was already erased'}", markup=False
     )
 
@@ -515,6 +719,11 @@ def customer_erase(
 @templates_app.command("check")
 def templates_check(config: ConfigOption = None) -> None:
     """Render every template in every language with sample data; exit 1 if any fails."""
+    from rapport.config import load_settings
+    from rapport.rules import rule_classes
+    from rapport.templates.check import check_templates
+    from rapport.templates.render import Renderer
+
     with _failures_exit_1():
         settings = load_settings(config)
         renderer = Renderer(
@@ -525,8 +734,11 @@ def templates_check(config: ConfigOption = None) -> None:
         results = check_templates(renderer)
     failures = [r for r in results if not r.ok]
     for result in failures:
-        err.print(f"FAIL {result.template}: {result.error}", markup=False)
-    out.print(f"{len(results) - len(failures)} of {len(results)} templates render correctly")
+        _err().print(f"FAIL {result.template}: {result.error}", markup=False)
+    _out().print(
+        f"{len(results) - len(failures)} of {len(results)} templates render correctly",
+        markup=False,
+    )
     if failures:
         raise typer.Exit(1)
 
@@ -536,36 +748,46 @@ def report(
     db: DbOption = None,
     config: ConfigOption = None,
     start: Annotated[
-        dt.datetime | None,
-        typer.Option("--from", formats=["%Y-%m-%d"], help="First due day (default: 30 days ago)."),
+        dt.date | None,
+        typer.Option(
+            "--from",
+            parser=_parse_day,
+            metavar="DATE",
+            help="First due day (default: 30 days ago).",
+        ),
     ] = None,
     end: Annotated[
-        dt.datetime | None,
-        typer.Option("--to", formats=["%Y-%m-%d"], help="Last due day (default: today)."),
+        dt.date | None,
+        typer.Option(
+            "--to", parser=_parse_day, metavar="DATE", help="Last due day (default: today)."
+        ),
     ] = None,
     format: Annotated[
-        str, typer.Option("--format", help="table, json or html (a page with charts).")
+        str,
+        typer.Option(
+            "--format",
+            click_type=click.Choice(("table", "json", "html")),
+            help="table, json or html (a page with charts).",
+        ),
     ] = "table",
     as_json: JsonOption = False,
-    output: Annotated[
-        Path | None, typer.Option("-o", "--output", help="Write to this file (default: stdout).")
-    ] = None,
+    output: Annotated[Path | None, OutputOption] = None,
 ) -> None:
     """Service metrics: tasks per rule, coverage, complaints, promises, surveys."""
+    from rapport.exports import rule_labels
+    from rapport.exports.report_page import write_report_page
+
     format = "json" if as_json else format
-    if format not in ("table", "json", "html"):
-        err.print(f"error: --format must be table, json or html, not {format!r}", markup=False)
-        raise typer.Exit(2)
     with _rapport(db, config) as crm:
-        last = _day(end) or crm.today()
-        first = _day(start) or last - dt.timedelta(days=30)
+        last = end or crm.today()
+        first = start or last - dt.timedelta(days=30)
         if first > last:
-            err.print("error: --from is after --to", markup=False)
+            _err().print("error: --from is after --to", markup=False)
             raise typer.Exit(2)
         result = crm.report(first, last)
         business, now = crm.settings.business.name, crm.now()
         labels = rule_labels(crm.planner.catalog)
-    with output_file(output) as handle:
+    with _failures_exit_1(), output_file(output) as handle:
         if format == "json":
             handle.write(result.model_dump_json(indent=2) + "\n")
         elif format == "html":
@@ -617,21 +839,30 @@ def demo(
     customers: Annotated[int, typer.Option(min=1, help="How many customers.")] = 600,
     seed: Annotated[int, typer.Option(help="Seed; the same seed gives the same data.")] = 7,
 ) -> None:
-    """Build a demo customer base, plan today's outreach, and write the call sheet."""
-    folder = Path(tempfile.mkdtemp(prefix="rapport-demo-"))
-    if db is None:
-        db = f"sqlite:///{folder / 'rapport-demo.db'}"
-    settings = Settings.model_validate(
-        {
-            "business": {
-                "name": "Harbour Books",
-                "timezone": "Europe/Helsinki",
-                "country": "FI",
-                "signature": "Maria and the Harbour Books team",
-            },
-            "rules": {"thank_you_note": {"min_amount": 300}},
-        }
+    """Build a demo customer base, plan today's outreach, and write the call sheet.
+
+    The demo business is saved as rapport.toml beside the database, so the commands
+    suggested at the end work on the demo as it was planned."""
+    from rapport._api import Rapport
+    from rapport.config import load_settings, sqlite_url_relative_to
+    from rapport.demo import (
+        demo_cases,
+        demo_customers,
+        demo_interactions,
+        demo_promises,
+        demo_purchases,
+        write_demo_settings,
     )
+
+    folder = Path(tempfile.mkdtemp(prefix="rapport-demo-"))
+    # A relative SQLite file in rapport.toml is relative to rapport.toml itself; one
+    # given with --db is relative to the current folder.
+    url = sqlite_url_relative_to(db, Path.cwd()) if db else "sqlite:///rapport-demo.db"
+    settings_file = write_demo_settings(folder, url)
+    with _failures_exit_1():
+        settings = load_settings(settings_file)
+    db = settings.database
+    assert db is not None
     with _failures_exit_1(), Rapport.from_url(db, settings=settings) as crm:
         crm.migrate()
         as_of = crm.today()
@@ -653,16 +884,18 @@ def demo(
         result = crm.plan(as_of)
         rows = crm.outreach(as_of)
         sheet = folder / "call-sheet.html"
-        with sheet.open("w", encoding="utf-8") as handle:
+        with output_file(sheet) as handle:
             crm.write_outreach(handle, "html", as_of)
 
-    out.print(
+    _out().print(
         f"Demo database: {_safe(db)}\n"
         f"{len(people)} customers, {len(purchases)} purchases, {len(contacts)} interactions "
         f"(seed {seed})\n",
         markup=False,
     )
     _print_plan(result)
+    from rich.table import Table
+
     shown = f"first 10 of {len(rows)}" if len(rows) > 10 else f"{len(rows)} tasks"
     table = Table(title=f"Outreach due by {as_of.isoformat()} ({shown})")
     for column in ("task", "due", "kind", "customer", "owner", "reason"):
@@ -672,22 +905,29 @@ def demo(
             str(row.task_id),
             row.due_on.isoformat() + (" late" if row.late else ""),
             row.kind.value,
-            row.customer_name,
-            row.owner or "",
-            row.reason,
+            _escape(row.customer_name),
+            _escape(row.owner or ""),
+            _escape(row.reason),
         )
-    out.print()
-    out.print(table)
-    out.print(f"\nCall sheet: {sheet}", markup=False)
-    out.print(f"Try: rapport outreach --db {_safe(db)} --format csv", markup=False)
+    _out().print()
+    _out().print(table)
+    _out().print(f"\nCall sheet: {sheet}\nSettings: {settings_file}", markup=False)
+    _out().print(
+        f"Try: rapport outreach --config {settings_file} --format csv\n"
+        f"     rapport customer show {rows[0].customer_id if rows else 'DEMO-00001'} "
+        f"--config {settings_file}",
+        markup=False,
+    )
 
 
 def _in_batches(
     label: str, rows: list[dict[str, Any]], write: Callable[[Iterable[Any]], object]
 ) -> None:
     """Write rows a batch at a time, with a progress bar on a terminal only."""
+    from rich.progress import Progress
+
     size = 1000
-    with Progress(console=err, transient=True, disable=not err.is_terminal) as progress:
+    with Progress(console=_err(), transient=True, disable=not _err().is_terminal) as progress:
         bar = progress.add_task(label, total=len(rows))
         for start in range(0, len(rows), size):
             batch = rows[start : start + size]
@@ -695,13 +935,37 @@ def _in_batches(
             progress.advance(bar, len(batch))
 
 
+_MONTHS = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)  # fmt: skip
+
+
+def _readable_day(day: PartialDate | dt.date) -> str:
+    """``2 December 1980``, or ``2 December`` when the year is unknown (not ``--12-02``)."""
+    text = f"{day.day} {_MONTHS[day.month - 1]}"
+    return f"{text} {day.year}" if day.year is not None else text
+
+
+def _address(profile: CustomerProfile) -> str:
+    town = " ".join(part for part in (profile.postal_code, profile.city) if part)
+    parts = (profile.address_line1, profile.address_line2, town, profile.country)
+    return ", ".join(part for part in parts if part)
+
+
 def _print_profile(profile: CustomerProfile) -> None:
+    """The profile for a person to read. Every value is the customer's data, so none of
+    it goes through Rich markup: a name like ``[link=...]`` prints as written."""
     name = " ".join(n for n in (profile.first_name, profile.last_name) if n)
-    out.print(f"[bold]{name or profile.external_id}[/bold] ({profile.external_id})")
+    heading = _escape(name or profile.external_id)
+    _out().print(f"[bold]{heading}[/bold] ({_escape(profile.external_id)})")
     lines = [
         ("Greet as", profile.display_name),
+        ("Email", profile.email),
+        ("Phone", profile.phone),
+        ("Address", _address(profile)),
         ("Language", profile.language),
-        ("Birthday", str(profile.birthday) if profile.birthday else None),
+        ("Birthday", _readable_day(profile.birthday) if profile.birthday else None),
         ("Customer since", profile.customer_since.isoformat() if profile.customer_since else None),
         ("Owner", profile.owner),
         ("Tags", ", ".join(profile.tags)),
@@ -709,7 +973,8 @@ def _print_profile(profile: CustomerProfile) -> None:
         (
             "Family",
             ", ".join(
-                f"{m.name} ({m.relation.value}" + (f", born {m.birthday})" if m.birthday else ")")
+                f"{m.name} ({m.relation.value}"
+                + (f", born {_readable_day(m.birthday)})" if m.birthday else ")")
                 for m in profile.family
             ),
         ),
@@ -727,18 +992,76 @@ def _print_profile(profile: CustomerProfile) -> None:
     ]
     for label, value in lines:
         if value:
-            out.print(f"  {label + ':':<22}{value}", markup=False)
+            _out().print(f"  {label + ':':<22}{value}", markup=False)
     for purchase in profile.recent_purchases[:5]:
-        out.print(
+        _out().print(
             f"  - {purchase.occurred_at.date().isoformat()} {purchase.description or ''} "
             f"{purchase.amount:.2f} {purchase.currency} ({purchase.status.value})",
             markup=False,
         )
 
 
+def _version(value: bool) -> None:
+    if value:
+        from rapport import __version__
+
+        typer.echo(f"rapport {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _global_options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+    verbose: Annotated[
+        int,
+        typer.Option(
+            "--verbose",
+            "-v",
+            count=True,
+            metavar="",
+            show_default=False,
+            help="Log more to standard error (-vv: everything).",
+        ),
+    ] = 0,
+    debug: Annotated[
+        bool,
+        typer.Option(
+            "--debug", help=f"Show the traceback of a failure (also ${DEBUG_VARIABLE}=1)."
+        ),
+    ] = False,
+) -> None:
+    """Remember your customers, and reach out at the right moment."""
+    _state["debug"] = debug
+    everything = debug or verbose > 1 or _debugging()
+    _configure_logging(None if everything else logging.INFO if verbose else logging.WARNING)
+
+
+def _configure_logging(rapport_level: int | None) -> None:
+    """Log lines to standard error: warnings only by default, so a cron job's mail stays
+    empty when all is well; rapport's own INFO lines with ``-v``; everything (SQLAlchemy,
+    Alembic) at DEBUG with ``-vv`` or ``--debug`` (``rapport_level`` None). A process that
+    configured logging already (a test runner) keeps its handlers."""
+    root = logging.getLogger()
+    if not root.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        root.addHandler(handler)
+    if rapport_level is None:
+        root.setLevel(logging.DEBUG)
+        logging.getLogger("rapport").setLevel(logging.DEBUG)
+    else:
+        root.setLevel(logging.WARNING)
+        logging.getLogger("rapport").setLevel(rapport_level)
+
+
 def main() -> None:
-    """Entry point of the ``rapport`` console script."""
-    app()
+    """Entry point of the ``rapport`` console script and of ``python -m rapport``."""
+    app(prog_name="rapport")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -274,11 +274,27 @@ def load_settings(path: Path | str | None = None) -> Settings:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise ConfigError(f"{path}: not valid TOML: {error}") from None
     settings = parse_settings(data, source=str(path))
+    # A relative templates folder or SQLite file is relative to the file that names it,
+    # so `rapport --config /srv/shop/rapport.toml` works from any folder (cron's is $HOME).
     folder = settings.templates_dir
     if folder is not None and not folder.is_absolute():
-        # A relative templates folder is relative to the file that names it.
         settings = settings.model_copy(update={"templates_dir": path.parent / folder})
+    if settings.database is not None:
+        database = sqlite_url_relative_to(settings.database, path.parent)
+        settings = settings.model_copy(update={"database": database})
     return settings
+
+
+def sqlite_url_relative_to(url: str, folder: Path) -> str:
+    """A ``sqlite:///relative.db`` URL with its file made absolute against ``folder``;
+    any other URL as it is."""
+    prefix, _, rest = url.partition(":///")
+    if not rest or prefix.split("+")[0] != "sqlite":
+        return url
+    file, query, parameters = rest.partition("?")
+    if file in ("", ":memory:") or file.startswith("file:") or Path(file).is_absolute():
+        return url
+    return f"{prefix}:///{(folder / file).absolute()}{query}{parameters}"
 
 
 def describe(error: pydantic.ValidationError, prefix: str = "") -> list[str]:

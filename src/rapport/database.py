@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib.resources import files
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy
@@ -12,9 +14,9 @@ from alembic import command
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, event
+from sqlalchemy import URL, Connection, Engine, event, exc
 
-from rapport._errors import SchemaError
+from rapport._errors import ConfigError, DatabaseError, SchemaError
 
 #: Alembic version table of rapport's own migrations, apart from the host app's.
 VERSION_TABLE = "rapport_alembic_version"
@@ -43,13 +45,62 @@ def normalize_url(url: str) -> str:
     return url
 
 
+#: The databases rapport's migrations and SQL are written and tested for.
+SUPPORTED_BACKENDS = ("sqlite", "postgresql")
+_URL_EXAMPLES = "sqlite:///rapport.db or postgresql://USER@HOST/DATABASE"
+
+
+def parse_url(url: str) -> URL:
+    """``url`` parsed, or :class:`ConfigError` saying how to write one rapport can use."""
+    try:
+        parsed = sqlalchemy.make_url(normalize_url(url))
+    except exc.ArgumentError:
+        raise ConfigError(
+            f"{_without_password(url)!r} is not a database URL; write {_URL_EXAMPLES}"
+        ) from None
+    if parsed.get_backend_name() not in SUPPORTED_BACKENDS:
+        raise ConfigError(
+            f"rapport works with SQLite and PostgreSQL, not {parsed.get_backend_name()} "
+            f"({parsed.render_as_string(hide_password=True)}); use {_URL_EXAMPLES}"
+        )
+    return parsed
+
+
+def _without_password(url: str) -> str:
+    """A URL-like text with anything between ``:`` and ``@`` hidden, for messages."""
+    return re.sub(r"(//[^:/@]*):[^@]*@", r"\1:***@", url)
+
+
+def sqlite_file(url: str | URL) -> Path | None:
+    """The file of a SQLite URL, or None for another database or an in-memory one."""
+    parsed = url if isinstance(url, URL) else parse_url(url)
+    name = parsed.database
+    if parsed.get_backend_name() != "sqlite" or name in (None, "", ":memory:"):
+        return None
+    if name.startswith("file:"):  # a URI filename (?uri=true); rare, leave it alone
+        return None
+    return Path(name)
+
+
 def create_engine(url: str, **kwargs: Any) -> Engine:
     """An engine set up the way rapport expects.
 
     SQLite gets foreign keys on, WAL journaling (for files) and a busy timeout, so a
     reader never blocks the daily planner and a second writer waits instead of failing.
+    A URL rapport cannot use, or a missing database driver, raises :class:`ConfigError`
+    saying what to do.
     """
-    engine = sqlalchemy.create_engine(normalize_url(url), **kwargs)
+    parsed = parse_url(url)
+    try:
+        engine = sqlalchemy.create_engine(parsed, **kwargs)
+    except (ImportError, exc.NoSuchModuleError) as error:
+        # SQLAlchemy imports the driver here; psycopg comes with the [postgres] extra.
+        raise ConfigError(
+            f"the {parsed.get_backend_name()} driver {parsed.get_driver_name()} cannot be "
+            f"imported ({error}); install it with pip install 'rapport[postgres]'"
+            if parsed.get_backend_name() == "postgresql"
+            else f"the database driver cannot be imported ({error})"
+        ) from error
     if engine.dialect.name == "sqlite":
         configure_sqlite(engine)
     return engine
@@ -118,6 +169,41 @@ def plan_page_cache(connection: Connection) -> Iterator[None]:
         yield
     finally:
         connection.exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_CACHE_KB}")
+
+
+def connection_failure(error: exc.SQLAlchemyError, url: str | URL) -> DatabaseError:
+    """What went wrong reaching the database at ``url``, and what to do, as one message.
+
+    For the command line, which builds the engine: a server that is down, a SQLite file
+    in a folder that does not exist, or a file that is not a database.
+    """
+    parsed = url if isinstance(url, URL) else parse_url(url)
+    shown = parsed.render_as_string(hide_password=True)
+    detail = str(getattr(error, "orig", None) or error).strip()
+    first_line = detail.splitlines()[0] if detail else type(error).__name__
+    path = sqlite_file(parsed)
+    if path is not None:
+        if "file is not a database" in detail:
+            return DatabaseError(
+                f"{path} is not a SQLite database; check --db (or the database setting), "
+                "or move the file away and run `rapport init` to create a new one"
+            )
+        if "unable to open" in detail and not path.absolute().parent.is_dir():
+            return DatabaseError(
+                f"cannot create the SQLite database {path}: the folder "
+                f"{path.absolute().parent} does not exist; create it or choose another --db"
+            )
+        return DatabaseError(
+            f"cannot use the SQLite database {path}: {first_line}; check the path and its "
+            "permissions"
+        )
+    if isinstance(error, exc.OperationalError) and parsed.get_backend_name() == "postgresql":
+        return DatabaseError(
+            f"cannot connect to PostgreSQL at {shown}: {first_line}; check that the server "
+            "is running and that the URL (--db, $RAPPORT_DATABASE_URL or the database "
+            "setting) is right"
+        )
+    return DatabaseError(f"the database at {shown} refused the operation: {first_line}")
 
 
 def alembic_config() -> Config:

@@ -7,13 +7,40 @@ Used by ``rapport demo`` so a newcomer sees rapport work on realistic data in se
 from __future__ import annotations
 
 import datetime as dt
+import json
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from rapport.models.enums import InterestCategory
+
+#: The demo business. ``rapport demo`` saves it as ``rapport.toml`` beside the demo
+#: database, so the commands it suggests afterwards plan for the same business.
+DEMO_SETTINGS = """\
+# Written by `rapport demo`: the demo business, so that `rapport --config THIS_FILE ...`
+# (or any rapport command in this folder) works on the demo database.
+database = {database}
+
+[business]
+name = "Harbour Books"
+timezone = "Europe/Helsinki"
+country = "FI"
+signature = "Maria and the Harbour Books team"
+
+[rules.thank_you_note]
+min_amount = 300
+"""
+
+
+def write_demo_settings(folder: Path, database: str) -> Path:
+    """Save the demo business and ``database`` as ``folder/rapport.toml``; return its path."""
+    path = folder / "rapport.toml"
+    # json.dumps writes a valid TOML basic string (quotes and backslashes escaped).
+    path.write_text(DEMO_SETTINGS.format(database=json.dumps(database)), encoding="utf-8")
+    return path
 
 
 @dataclass(frozen=True)
