@@ -139,3 +139,17 @@ def test_report_command_formats(fresh_url: str, tmp_path: object) -> None:
     assert data["total"]["tasks"] == 0
     assert "<svg" in invoke("report", "--db", fresh_url, "--format", "html")
     invoke("report", "--db", fresh_url, "--format", "pdf", code=2)
+
+
+def test_the_html_report_says_when_it_was_made_on_the_business_clock(crm: Rapport) -> None:
+    """It said "UTC" whatever the business's timezone (issue 14)."""
+    out = io.StringIO()
+    write_report_page(
+        crm.report(D(2026, 10, 1), D(2026, 11, 30)),
+        out,
+        business="Harbour Books",
+        generated_at=dt.datetime(2026, 11, 1, 7, 30, tzinfo=UTC),
+        timezone="Europe/Helsinki",
+    )
+    assert "Generated 2026-11-01 09:30 EET." in out.getvalue()
+    assert "UTC" not in out.getvalue()

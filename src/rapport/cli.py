@@ -786,12 +786,20 @@ def report(
             raise typer.Exit(2)
         result = crm.report(first, last)
         business, now = crm.settings.business.name, crm.now()
+        timezone = crm.settings.business.timezone
         labels = rule_labels(crm.planner.catalog)
     with _failures_exit_1(), output_file(output) as handle:
         if format == "json":
             handle.write(result.model_dump_json(indent=2) + "\n")
         elif format == "html":
-            write_report_page(result, handle, business=business, generated_at=now, labels=labels)
+            write_report_page(
+                result,
+                handle,
+                business=business,
+                generated_at=now,
+                timezone=timezone,
+                labels=labels,
+            )
         else:
             _print_report(result, handle)
 

@@ -9,6 +9,7 @@ from typing import TextIO
 import jinja2
 
 from rapport.exports import RULE_LABELS
+from rapport.exports.call_sheet import printed_at
 from rapport.metrics import OutreachReport
 
 _ENV = jinja2.Environment(
@@ -26,14 +27,16 @@ def write_report_page(
     *,
     business: str,
     generated_at: dt.datetime,
+    timezone: str = "UTC",
     labels: Mapping[str, str] = RULE_LABELS,
 ) -> None:
-    """Write the page: a bar per rule (done, late, missed), then the service metrics."""
+    """Write the page: a bar per rule (done, late, missed), then the service metrics.
+    ``generated_at`` shows on the business's clock (``timezone``)."""
     largest = max([m.tasks for m in report.rules.values()] or [1]) or 1
     for chunk in _ENV.get_template("report.html.j2").generate(
         report=report,
         business=business,
-        generated_at=generated_at,
+        generated_at=printed_at(generated_at, timezone),
         labels=labels,
         largest=largest,
     ):
