@@ -552,18 +552,6 @@ class Planner:
         caps = settings.caps
         for customer_id, items in to_place.items():
             customer = facts[customer_id]
-            if (
-                len(items) == 1
-                and len(customer.task_days) < caps.max_touches
-                and items[0][1].due_on <= items[0][1].window_end
-            ):
-                # Room for one more whatever the day: the common case, placed as due.
-                rule, occasion, channel = items[0]
-                late = occasion.due_on < ctx.as_of
-                rows[rule.name].append(
-                    self._row(rule, occasion, channel, customer, ctx, now, late=late)
-                )
-                continue
             placements = place_within_caps(
                 customer.task_days,
                 [
