@@ -23,7 +23,7 @@ from rapport._errors import (
 
 if TYPE_CHECKING:
     from rapport._api import Rapport, utc_now
-    from rapport.config import Settings, load_settings, parse_settings
+    from rapport.config import Settings, StaffMember, load_settings, parse_settings
     from rapport.database import create_engine, include_object, migrate
     from rapport.dates import PartialDate
     from rapport.exports import OutreachRow
@@ -73,6 +73,7 @@ if TYPE_CHECKING:
     from rapport.planner import PlannedTask, PlanReport, RuleReport
     from rapport.rules import Occasion, OccasionContext, PlanContext, Rule, RuleContext
     from rapport.rules.triggers import occasion_key
+    from rapport.staffing import StaffLoad
     from rapport.store import WriteSummary
 
 #: Where each public name lives. They are imported on first use, so that `rapport --help`
@@ -128,6 +129,8 @@ _LAZY_NAMES = {
     "RuleReport": "rapport.planner",
     "Settings": "rapport.config",
     "Severity": "rapport.models.enums",
+    "StaffLoad": "rapport.staffing",
+    "StaffMember": "rapport.config",
     "TaskKind": "rapport.models.enums",
     "TaskOut": "rapport.models.schemas",
     "TaskStatus": "rapport.models.enums",
@@ -218,6 +221,8 @@ __all__ = [
     "SchemaError",
     "Settings",
     "Severity",
+    "StaffLoad",
+    "StaffMember",
     "StateError",
     "TaskKind",
     "TaskOut",

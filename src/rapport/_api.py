@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, scoped_session
 
 from rapport import database
 from rapport._errors import (
+    ConfigError,
     DatabaseError,
     FieldProblem,
     ImportRejected,
@@ -80,6 +81,7 @@ from rapport.models.values import CurrencyCode, Timestamp
 from rapport.planner import Planner, PlanReport, Shard
 from rapport.privacy import erase_customer, export_customer
 from rapport.rules import CheckInCall, Rule
+from rapport.staffing import StaffLoad, staff_load
 from rapport.store import CustomerOrder, Store, TaskWords, WriteSummary
 from rapport.templates.render import Renderer
 
@@ -838,6 +840,17 @@ class Rapport:
             return outreach_report(
                 store.session, start, end, top_share=segment.top_share, tag=segment.tag
             )
+
+    def staff_load(self, start: dt.date | None = None, days: int = 7) -> StaffLoad:
+        """Each staff member's tasks due per day and kind against their capacity, from
+        ``start`` (default today) for ``days`` days, and the backlog waiting per rule.
+        Reads only."""
+        if days < 1:
+            raise ConfigError(f"days: {days} must be at least 1")
+        first = self.today() if start is None else start
+        languages = {member.name: list(member.languages) for member in self.settings.staff}
+        with self._store() as store:
+            return staff_load(store.session, self.planner.roster, languages, first, days)
 
     # ------------------------------------------------------------------ personal data
 

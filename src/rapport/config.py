@@ -87,6 +87,53 @@ class OutreachSettings(_Section):
     call_minutes: Annotated[int, Field(ge=5, le=240)] = 15
 
 
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+#: The weekdays in ``datetime.date.weekday()`` order.
+WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+#: The kinds of task a ``per_day`` limit may name (reminders are staff's own notes).
+CAPACITY_KINDS = ("card", "note", "call", "email", "sms", "gift", "survey", "reminder")
+
+
+class StaffMember(_Section):
+    """A ``[[staff]]`` entry: one person who carries out tasks, and how many a day.
+
+    ``name`` matches customers' ``owner``. ``per_day`` limits the tasks of a kind due on
+    one of their working days; kinds it does not list are unlimited. ``days`` are the
+    weekdays they work (default: Monday to Friday); public holidays of the business's
+    country and the dates in ``off`` are days off too.
+    """
+
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    languages: list[LanguageTag] = []
+    per_day: dict[str, Annotated[int, Field(ge=0, le=100_000)]] = {}
+    days: Annotated[list[Weekday], Field(min_length=1)] = ["mon", "tue", "wed", "thu", "fri"]
+    off: list[dt.date] = []
+
+    @field_validator("name")
+    @classmethod
+    def _trimmed(cls, value: str) -> str:
+        if value != value.strip():
+            raise ValueError("has spaces at its start or end")
+        return value
+
+    @field_validator("per_day")
+    @classmethod
+    def _known_kinds(cls, value: dict[str, int]) -> dict[str, int]:
+        for kind in value:
+            if kind not in CAPACITY_KINDS:
+                raise ValueError(
+                    f"unknown task kind {kind!r}; use one of {', '.join(CAPACITY_KINDS)}"
+                )
+        return value
+
+    @field_validator("days")
+    @classmethod
+    def _no_repeated_days(cls, value: list[Weekday]) -> list[Weekday]:
+        if len(set(value)) != len(value):
+            raise ValueError("lists a day more than once")
+        return value
+
+
 class CapsSettings(_Section):
     """At most ``max_touches`` outbound tasks per customer in any ``per_days`` days."""
 
@@ -244,6 +291,17 @@ class Settings(BaseModel):
     consent: ConsentDefaults = ConsentDefaults()
     rules: RulesSettings = RulesSettings()
     custom_rules: list[CustomRuleSpec] = []
+    staff: list[StaffMember] = []
+
+    @field_validator("staff")
+    @classmethod
+    def _one_entry_per_person(cls, value: list[StaffMember]) -> list[StaffMember]:
+        seen: set[str] = set()
+        for member in value:
+            if member.name in seen:
+                raise ValueError(f"{member.name!r} is listed twice; give each person one entry")
+            seen.add(member.name)
+        return value
 
 
 def parse_settings(data: Mapping[str, Any], *, source: str = "settings") -> Settings:

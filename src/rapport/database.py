@@ -35,6 +35,9 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 #: number), a file import ``IMPORT_LOCK``; each is held until its transaction ends.
 PLANNER_LOCK = 0x7261_7070  # "rapp"
 IMPORT_LOCK = PLANNER_LOCK - 1
+#: Held while a plan reads and fills the staff's days (``[[staff]]``): capacity is per
+#: person, not per shard, so every planner and shard takes the same one.
+CAPACITY_LOCK = PLANNER_LOCK - 2
 
 
 def normalize_url(url: str) -> str:

@@ -158,7 +158,11 @@ class WorkingDays:
     def is_working_day(self, day: dt.date) -> bool:
         if day.weekday() >= 5:
             return False
-        return self._calendar is None or day not in self._calendar
+        return not self.is_holiday(day)
+
+    def is_holiday(self, day: dt.date) -> bool:
+        """A public holiday of the business's country (never, with no country)."""
+        return self._calendar is not None and day in self._calendar
 
     def on_or_after(self, day: dt.date) -> dt.date:
         """The first working day on or after ``day``."""

@@ -3,7 +3,8 @@ missed days, and writes one task per occasion.
 
 A day is planned in stages: (a) each enabled rule's new occasions, (b) pooled for the
 day, (c) consent and channel chosen in one pass, (d) one contact budget per customer
-shared by every rule, highest priority first, (e) one bulk write per rule.
+shared by every rule, highest priority first, then (with ``[[staff]]``) each person's
+capacity per day (:mod:`rapport.capacity`), (e) one bulk write per rule.
 
 ``plan(as_of)`` is safe to repeat and safe to run twice at once: the database's unique
 ``occasion_key`` (inserted with ON CONFLICT DO NOTHING) makes each occasion produce at
@@ -18,6 +19,7 @@ import zoneinfo
 from collections import Counter, defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from decimal import Decimal
 from functools import lru_cache
 from typing import Any, NamedTuple
 
@@ -27,9 +29,24 @@ from sqlalchemy.orm import Session
 
 from rapport._errors import ConfigError
 from rapport.bulk import RowWriter
+from rapport.capacity import (
+    ContactBudget,
+    Load,
+    Placed,
+    Roster,
+    Wanted,
+    assign_service,
+    place_with_capacity,
+)
 from rapport.config import ConsentDefaults, CustomRuleSpec, RuleSettings, Settings
 from rapport.consent import cancel_without_consent
-from rapport.database import PLANNER_LOCK, hold_lock, plan_each_query, plan_page_cache
+from rapport.database import (
+    CAPACITY_LOCK,
+    PLANNER_LOCK,
+    hold_lock,
+    plan_each_query,
+    plan_page_cache,
+)
 from rapport.dates import WorkingDays
 from rapport.models.enums import (
     OPEN_TASK_STATUSES,
@@ -43,6 +60,7 @@ from rapport.models.enums import (
 from rapport.models.tables import Case, Customer, OutreachTask, PlannerRun
 from rapport.rules import Occasion, PlanContext, Rule, rule_classes
 from rapport.rules.base import AlreadyPlanned, PlannedCount
+from rapport.staffing import Backlog, Waiting, read_load, sticky_people
 from rapport.store import Store, chunked
 
 #: Above this many customers, reconciling looks at every open task instead of listing
@@ -72,6 +90,7 @@ class NewTask(NamedTuple):
     anchor_at: dt.datetime | None
     service: bool
     created_at: dt.datetime
+    reason: str | None
 
 
 # ------------------------------------------------------------------------- pure logic
@@ -188,28 +207,12 @@ def place_within_caps(
     first, at its earliest day when there is room; lower priority moves to the next
     day with room inside its window, and gets ``None`` (capped) when there is none.
     """
-    days = Counter(taken)
-
-    def fits(day: dt.date) -> bool:
-        if days.total() < max_touches:  # fewer tasks in all than a window may hold
-            return True
-        for start in range(per_days):
-            first = day - dt.timedelta(days=start)
-            count = sum(days[first + dt.timedelta(days=n)] for n in range(per_days))
-            if count + 1 > max_touches:
-                return False
-        return True
-
+    budget = ContactBudget(taken, max_touches=max_touches, per_days=per_days)
     placed: dict[str, dt.date | None] = {}
     for item in sorted(wanted, key=lambda p: (-p.priority, p.earliest, p.key)):
-        placed[item.key] = None
-        day = item.earliest
-        while day <= item.latest:
-            if fits(day):
-                placed[item.key] = day
-                days[day] += 1
-                break
-            day += dt.timedelta(days=1)
+        day = placed[item.key] = budget.first_fit(item.earliest, item.latest)
+        if day is not None:
+            budget.take(day)
     return placed
 
 
@@ -233,6 +236,10 @@ class RuleReport(BaseModel):
     late: int = 0
     missed: int = 0
     moved_by_caps: int = 0
+    #: Due but no room in the staff's days yet (``[[staff]]``); considered again next run.
+    waiting: int = 0
+    #: Service tasks placed past their person's capacity for the day.
+    over_capacity: int = 0
     skipped: dict[str, int] = {}
     duration_seconds: float = 0.0
 
@@ -285,6 +292,8 @@ class _RuleTally:
     already_planned: int = 0
     missed: int = 0
     moved: int = 0
+    waiting: int = 0
+    over_capacity: int = 0
     skipped: Counter[str] = field(default_factory=Counter)
     seconds: float = 0.0
 
@@ -302,6 +311,8 @@ class Planner:
         #: Every known rule by name (see :func:`rapport.rules.rule_classes`).
         self.catalog = rule_classes(settings, extra_rules)
         self.rules = [cls(self._rule_settings(cls)) for cls in self.catalog.values()]
+        #: The staff and their capacity (empty without ``[[staff]]``).
+        self.roster = Roster(settings.staff, WorkingDays(settings.business.country))
 
     def _rule_settings(self, cls: type[Rule]) -> RuleSettings:
         spec = getattr(cls, "spec", None)
@@ -397,8 +408,16 @@ class Planner:
             tally = tallies[rule.name] = _RuleTally()
             pool.extend((rule, occasion) for occasion in self._fresh(rule, ctx, tally, shard))
             tally.seconds = time.perf_counter() - rule_started
-        # (c) consent and channel, (d) one contact budget per customer across rules.
-        rows = self._rows_for(pool, ctx, now, tallies)
+        # (c) consent and channel, (d) one contact budget per customer across rules, and
+        # the staff's capacity: one person's days are shared by every shard and planner,
+        # so their load is read and filled under one lock.
+        backlog = Backlog(session, ctx.shard)
+        if not dry_run and self.roster:
+            hold_lock(session.connection(), CAPACITY_LOCK)
+        waited = backlog.stored()
+        rows, waiting = self._rows_for(pool, ctx, now, tallies, waited)
+        if not dry_run:
+            rows = self._close_waiting(rows, waited, pool, waiting, ctx, now, tallies)
         # (e) one bulk write per rule (its count is the rule's report).
         reports: dict[str, RuleReport] = {}
         planned: list[PlannedTask] = []
@@ -419,6 +438,8 @@ class Planner:
                 late=sum(1 for row in rule_rows if row.late),
                 missed=tally.missed,
                 moved_by_caps=tally.moved,
+                waiting=tally.waiting,
+                over_capacity=tally.over_capacity,
                 skipped=dict(sorted(tally.skipped.items())),
                 duration_seconds=round(tally.seconds, 4),
             )
@@ -433,6 +454,8 @@ class Planner:
             tasks=planned,
         )
         if not dry_run:
+            if waited or waiting:
+                backlog.replace(waited, waiting, as_of)
             session.add(
                 PlannerRun(
                     as_of=as_of,
@@ -497,17 +520,25 @@ class Planner:
         ctx: PlanContext,
         now: dt.datetime,
         tallies: Mapping[str, _RuleTally],
-    ) -> dict[str, list[NewTask]]:
-        """The day's task rows per rule, after consent, catch-up and the contact budget.
+        waited: Mapping[str, object],
+    ) -> tuple[dict[str, list[NewTask]], list[Waiting]]:
+        """The day's task rows per rule, after consent, catch-up, the contact budget and
+        the staff's capacity; and the occasions that wait for room.
 
         The budget is one per customer, shared by every rule: all of the day's new
         nurturing occasions of a customer are placed together, highest priority first,
         so a birthday card never loses its day to a lesser note planned by another rule.
-        Service and internal tasks are exempt; missed occasions are only recorded.
+        Service and internal tasks are exempt; missed occasions are only recorded (with
+        reason ``no_capacity`` when they were waiting for room, keys in ``waited``).
         """
         settings = self.settings
         counted_since = ctx.first_due - dt.timedelta(days=settings.caps.per_days)
-        facts = _customer_facts(ctx.session, {o.customer_id for _, o in pool}, counted_since)
+        facts = _customer_facts(
+            ctx.session,
+            {o.customer_id for _, o in pool},
+            counted_since,
+            value=ctx.history.spend_365d if self.roster else None,
+        )
         suppressing = set(settings.planner.suppress_during_open_case)
         suppressed = _with_open_cases(
             ctx.session, {o.customer_id for rule, o in pool if rule.name in suppressing}
@@ -516,7 +547,8 @@ class Planner:
         # per rule's channels (Reachability objects are shared, see _customer_facts).
         judged: dict[tuple[int, int], tuple[Channel | None, str | None]] = {}
         rows: dict[str, list[NewTask]] = {rule.name: [] for rule in self.enabled_rules}
-        to_place: dict[int, list[tuple[Rule, Occasion, Channel | None]]] = defaultdict(list)
+        to_place: dict[int, list[Item]] = defaultdict(list)
+        service: list[Item] = []
         for rule, occasion in pool:
             tally = tallies[rule.name]
             customer = facts[occasion.customer_id]
@@ -542,13 +574,20 @@ class Planner:
                 continue
             if occasion.window_end < ctx.as_of:
                 tally.missed += 1
+                why = "no_capacity" if occasion.occasion_key in waited else None
                 rows[rule.name].append(
-                    self._row(rule, occasion, channel, customer, ctx, now, missed=True)
+                    self._row(rule, occasion, channel, customer, ctx, now, missed=True, reason=why)
                 )
             elif rule.service or rule.internal:
-                rows[rule.name].append(self._row(rule, occasion, channel, customer, ctx, now))
+                service.append(Item(rule, occasion, channel))
             else:
-                to_place[occasion.customer_id].append((rule, occasion, channel))
+                to_place[occasion.customer_id].append(Item(rule, occasion, channel))
+        if self.roster:
+            return rows, self._staff_rows(rows, service, to_place, facts, ctx, now, tallies)
+        for rule, occasion, channel in service:
+            rows[rule.name].append(
+                self._row(rule, occasion, channel, facts[occasion.customer_id], ctx, now)
+            )
         caps = settings.caps
         for customer_id, items in to_place.items():
             customer = facts[customer_id]
@@ -580,6 +619,159 @@ class Planner:
                         late=occasion.due_on < ctx.as_of,
                     )
                 )
+        return rows, []
+
+    def _staff_rows(
+        self,
+        rows: dict[str, list[NewTask]],
+        service: Sequence[Item],
+        to_place: Mapping[int, Sequence[Item]],
+        facts: Mapping[int, _Customer],
+        ctx: PlanContext,
+        now: dt.datetime,
+        tallies: Mapping[str, _RuleTally],
+    ) -> list[Waiting]:
+        """Place the day's tasks within the contact budget and the staff's capacity
+        (see :mod:`rapport.capacity`); add their rows, return what waits."""
+        roster = self.roster
+        load = Load(
+            roster,
+            ctx.as_of,
+            ctx.last_due,
+            read_load(ctx.session, roster.people, ctx.as_of, ctx.last_due),
+        )
+        customers = {item.occasion.customer_id for item in service}
+        customers.update(to_place)
+        chosen = sticky_people(ctx.session, customers, roster.people)
+
+        def wanted(item: Item) -> Wanted:
+            occasion, customer = item.occasion, facts[item.occasion.customer_id]
+            person = next(
+                (name for name in (occasion.assigned_to, customer.owner) if name in roster), None
+            )
+            return Wanted(
+                key=occasion.occasion_key,
+                customer_id=occasion.customer_id,
+                kind=item.kind.value,
+                earliest=occasion.due_on,
+                latest=occasion.window_end,
+                priority=occasion.priority,
+                value=customer.value,
+                language=customer.language,
+                person=person,
+            )
+
+        # Service tasks first, on their own day, even past capacity (flagged).
+        for item in sorted(service, key=lambda item: wanted(item).rank()):
+            rule, occasion, channel = item
+            customer = facts[occasion.customer_id]
+            if occasion.assigned_to and occasion.assigned_to not in roster:
+                person = occasion.assigned_to  # the promise's own person, off the roster
+            else:
+                day = max(occasion.due_on, ctx.as_of)
+                person, fits = assign_service(wanted(item), day, load, chosen)
+                if not fits:
+                    tallies[rule.name].over_capacity += 1
+            rows[rule.name].append(
+                self._row(rule, occasion, channel, customer, ctx, now, assigned_to=person)
+            )
+        caps = self.settings.caps
+        budgets = {
+            customer_id: ContactBudget(
+                facts[customer_id].task_days, max_touches=caps.max_touches, per_days=caps.per_days
+            )
+            for customer_id in to_place
+        }
+        items = {item.occasion.occasion_key: item for group in to_place.values() for item in group}
+        outcomes = place_with_capacity(
+            [wanted(item) for item in items.values()], budgets=budgets, load=load, chosen=chosen
+        )
+        waiting: list[Waiting] = []
+        for key, outcome in outcomes.items():
+            rule, occasion, channel = items[key]
+            tally = tallies[rule.name]
+            customer = facts[occasion.customer_id]
+            if isinstance(outcome, Placed):
+                if outcome.day != occasion.due_on:
+                    tally.moved += 1
+                rows[rule.name].append(
+                    self._row(
+                        rule,
+                        replace(occasion, due_on=outcome.day)
+                        if outcome.day != occasion.due_on
+                        else occasion,
+                        channel,
+                        customer,
+                        ctx,
+                        now,
+                        late=occasion.due_on < ctx.as_of,
+                        assigned_to=outcome.person,
+                    )
+                )
+            elif outcome == "capped":
+                tally.skipped["capped"] += 1
+            else:
+                tally.waiting += 1
+                waiting.append(
+                    Waiting(
+                        occasion_key=key,
+                        customer_id=occasion.customer_id,
+                        rule=rule.name,
+                        kind=items[key].kind,
+                        channel=None if channel is None else channel.value,
+                        due_on=occasion.due_on,
+                        window_end=occasion.window_end,
+                        priority=occasion.priority,
+                        assigned_to=wanted(items[key]).person or chosen.get(occasion.customer_id),
+                        context=occasion.context,
+                        anchor_at=occasion.anchor_at,
+                    )
+                )
+        return waiting
+
+    def _close_waiting(
+        self,
+        rows: dict[str, list[NewTask]],
+        waited: Mapping[str, tuple[Waiting, dt.date]],
+        pool: Sequence[tuple[Rule, Occasion]],
+        waiting: Sequence[Waiting],
+        ctx: PlanContext,
+        now: dt.datetime,
+        tallies: Mapping[str, _RuleTally],
+    ) -> dict[str, list[NewTask]]:
+        """Record as ``missed`` (``no_capacity``) what waited and whose window has closed
+        though its rule no longer offers it (its due day fell out of the catch-up days).
+
+        What its rule still offers was handled with the day's occasions; what the rule
+        dropped with its window still open became moot (a newer contact, a refund).
+        """
+        offered = {occasion.occasion_key for _, occasion in pool}
+        offered.update(row.occasion_key for row in waiting)
+        for key, (row, _since) in waited.items():
+            if key in offered or row.window_end >= ctx.as_of or row.rule not in rows:
+                continue
+            tallies[row.rule].missed += 1
+            rows[row.rule].append(
+                NewTask(
+                    customer_id=row.customer_id,
+                    rule=row.rule,
+                    kind=row.kind,
+                    channel=row.channel,
+                    occasion_key=key,
+                    due_on=row.due_on,
+                    window_end=row.window_end,
+                    priority=row.priority,
+                    status=TaskStatus.MISSED,
+                    late=False,
+                    assigned_to=row.assigned_to,
+                    send_at=None,
+                    context=row.context,
+                    anchor_at=row.anchor_at,
+                    service=False,
+                    created_at=now,
+                    reason="no_capacity",
+                )
+            )
         return rows
 
     def _row(
@@ -593,6 +785,8 @@ class Planner:
         *,
         missed: bool = False,
         late: bool | None = None,
+        assigned_to: str | None = None,
+        reason: str | None = None,
     ) -> NewTask:
         is_late = (occasion.due_on < ctx.as_of) if late is None else late
         timed = channel in (Channel.EMAIL, Channel.SMS) and not missed
@@ -607,7 +801,7 @@ class Planner:
             priority=occasion.priority,
             status=TaskStatus.MISSED if missed else TaskStatus.PLANNED,
             late=is_late and not missed,
-            assigned_to=occasion.assigned_to or customer.owner,
+            assigned_to=assigned_to or occasion.assigned_to or customer.owner,
             send_at=send_at(
                 max(occasion.due_on, ctx.as_of),
                 self.settings.planner.send_hour,
@@ -619,6 +813,7 @@ class Planner:
             anchor_at=occasion.anchor_at,
             service=rule.service or rule.internal,
             created_at=now,
+            reason=reason,
         )
 
     def _insert(self, session: Session, rows: list[NewTask]) -> int:
@@ -657,12 +852,26 @@ class Planner:
 # ------------------------------------------------------------------------- queries
 
 
+class Item(NamedTuple):
+    """One of the day's occasions that passed consent, with the channel chosen."""
+
+    rule: Rule
+    occasion: Occasion
+    channel: Channel | None
+
+    @property
+    def kind(self) -> TaskKind:
+        return TaskKind.REMINDER if self.channel is None else self.rule.kinds[self.channel]
+
+
 @dataclass(slots=True)
 class _Customer:
     reach: Reachability
     owner: str | None
     timezone: str | None
     task_days: list[dt.date]
+    language: str | None = None
+    value: Decimal = Decimal(0)
 
 
 def _with_open_cases(session: Session, ids: Collection[int]) -> set[int]:
@@ -703,9 +912,10 @@ def _external_ids(session: Session, ids: Collection[int]) -> dict[int, str]:
 
 
 def _customer_facts(
-    session: Session, ids: Collection[int], counted_since: dt.date
+    session: Session, ids: Collection[int], counted_since: dt.date, *, value: Any = None
 ) -> dict[int, _Customer]:
-    """Consent, contact details and recent task days of these customers, in bulk.
+    """Consent, contact details and recent task days of these customers, in bulk; with
+    ``value`` (SQL for their trailing spend) also their language and that value.
 
     Customers who allow the same channels and have the same kinds of details share one
     :class:`Reachability`, so the planner judges each kind once.
@@ -729,6 +939,8 @@ def _customer_facts(
         ),
         Customer.owner,
         Customer.timezone,
+        Customer.language,
+        Customer.id if value is None else value,
     ).where(Customer.id.in_(bindparam("ids", expanding=True)))
     days = select(OutreachTask.customer_id, OutreachTask.due_on).where(
         OutreachTask.customer_id.in_(bindparam("ids", expanding=True)),
@@ -739,7 +951,9 @@ def _customer_facts(
     kinds: dict[tuple[Any, ...], Reachability] = {}
     facts: dict[int, _Customer] = {}
     for batch in chunked(sorted(ids)):
-        for id_, *kind, owner, timezone in connection.execute(details, {"ids": batch}):
+        for id_, *kind, owner, timezone, language, spend in connection.execute(
+            details, {"ids": batch}
+        ):
             reach = kinds.get(tuple(kind))
             if reach is None:
                 status, no_contact, email, sms, phone, mail, has_email, has_phone, has_address = (
@@ -758,7 +972,14 @@ def _customer_facts(
                     has_phone=bool(has_phone),
                     has_address=bool(has_address),
                 )
-            facts[id_] = _Customer(reach=reach, owner=owner, timezone=timezone, task_days=[])
+            facts[id_] = _Customer(
+                reach=reach,
+                owner=owner,
+                timezone=timezone,
+                task_days=[],
+                language=language,
+                value=Decimal(spend or 0) if value is not None else Decimal(0),
+            )
         for customer_id, due_on in connection.execute(days, {"ids": batch}):
             facts[customer_id].task_days.append(due_on)
     return facts

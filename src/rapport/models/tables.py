@@ -398,6 +398,34 @@ class OutreachTask(Base):
     )
 
 
+class WaitingOccasion(Base):
+    """An occasion due that found no room in its staff's days (see :mod:`rapport.capacity`).
+
+    Not a task: the planner considers it again on every run, replacing what it found
+    the run before. It is kept so a window that closes while waiting is recorded
+    ``missed`` with reason ``no_capacity``, and so the backlog can be shown.
+    """
+
+    __tablename__ = "rapport_waiting"
+
+    occasion_key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    customer_id: Mapped[int] = mapped_column(_fk("rapport_customer"), index=True)
+    rule: Mapped[str] = mapped_column(String(100), index=True)
+    kind: Mapped[TaskKind] = mapped_column(_enum(TaskKind, "waiting_kind"))
+    channel: Mapped[str | None] = mapped_column(String(10))
+    due_on: Mapped[dt.date] = mapped_column(Date)
+    window_end: Mapped[dt.date] = mapped_column(Date)
+    priority: Mapped[int] = mapped_column(Integer)
+    #: The person it waits for (the owner or the customer's person); None: anyone who
+    #: speaks the customer's language.
+    assigned_to: Mapped[str | None] = mapped_column(String(200))
+    context: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    anchor_at: Mapped[dt.datetime | None]
+    #: The first and the latest plan day it waited.
+    since: Mapped[dt.date] = mapped_column(Date)
+    seen_on: Mapped[dt.date] = mapped_column(Date)
+
+
 class ConsentChange(Base):
     """The log of every consent and do-not-contact change: who said what, when, where."""
 
