@@ -151,7 +151,7 @@ class Backlog:
             .group_by(WaitingOccasion.rule)
             .order_by(WaitingOccasion.rule)
         )
-        return dict(self.session.execute(stmt).tuples())
+        return dict(self.session.execute(stmt).all())
 
 
 # ------------------------------------------------------------------------- the staff view

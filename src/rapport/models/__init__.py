@@ -33,6 +33,7 @@ from rapport.models.tables import (
     Promise,
     Purchase,
     SurveyAnswer,
+    WaitingOccasion,
     metadata,
 )
 
@@ -65,5 +66,6 @@ __all__ = [
     "SurveyAnswer",
     "TaskKind",
     "TaskStatus",
+    "WaitingOccasion",
     "metadata",
 ]
