@@ -270,3 +270,90 @@ def test_a_sqlite_planner_that_cannot_write_says_the_database_is_busy(tmp_path: 
         f"concurrency: SQLite busy: failed cleanly after {waited:.1f} s "
         f"({busy.stderr.strip()!r}); the retry planned {expected} tasks"
     )
+
+
+# ---------------------------------------------------------------- staff capacity
+
+STAFF = [
+    {"name": "aino", "per_day": {"call": 3, "card": 40}},
+    {"name": "eero", "per_day": {"call": 2, "card": 30}},
+]
+LIMITS = {(person["name"], kind): n for person in STAFF for kind, n in person["per_day"].items()}
+
+STAFF_WORKER = """
+import datetime as dt, json, sys, time
+from rapport import Rapport, parse_settings
+url, shard, start_at = sys.argv[1], sys.argv[2], float(sys.argv[3])
+settings = parse_settings({"staff": json.loads(sys.argv[4])})
+with Rapport.from_url(url, settings=settings) as crm:
+    time.sleep(max(0.0, start_at - time.time()))
+    report = crm.plan(dt.date(2026, 3, 1), shard=None if shard == "-" else shard)
+    print(report.created, sum(rule.waiting for rule in report.rules.values()))
+"""
+
+
+def load_per_day(url: str) -> dict[tuple[str, str, dt.date], int]:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(
+                select(
+                    OutreachTask.assigned_to,
+                    OutreachTask.kind,
+                    OutreachTask.due_on,
+                    func.count(),
+                )
+                .where(OutreachTask.service.is_(False))
+                .group_by(OutreachTask.assigned_to, OutreachTask.kind, OutreachTask.due_on)
+            )
+            return {(person, str(kind), day): n for person, kind, day, n in rows}
+    finally:
+        engine.dispose()
+
+
+def plan_with_staff_at_once(url: str, shards: list[str]) -> list[tuple[int, int]]:
+    import json
+
+    start_at = time.time() + 3
+    outputs = run_at_once(
+        [
+            [sys.executable, "-c", STAFF_WORKER, url, shard, str(start_at), json.dumps(STAFF)]
+            for shard in shards
+        ]
+    )
+    return [(int(out.split()[0]), int(out.split()[1])) for out in outputs]
+
+
+def assert_within_capacity(url: str) -> int:
+    loads = load_per_day(url)
+    for (person, kind, day), count in loads.items():
+        assert person in ("aino", "eero")
+        limit = LIMITS.get((str(person), kind))  # None: the kind is unlimited
+        assert limit is None or count <= limit, f"{person}: {count} {kind} tasks on {day}"
+    return sum(loads.values())
+
+
+def test_four_planners_with_staff_at_once_never_exceed_anyone_s_capacity(
+    fresh_postgres_url: str,
+) -> None:
+    seed(fresh_postgres_url, 3000)
+    results = plan_with_staff_at_once(fresh_postgres_url, ["-"] * 4)
+    tried(f"concurrency: 4 PostgreSQL planners with staff at once: (created, waiting) {results}")
+    total = assert_within_capacity(fresh_postgres_url)
+    assert sum(created for created, _ in results) == total > 0
+    assert any(waiting > 0 for _, waiting in results)  # capacity did bind
+    assert occasion_keys(fresh_postgres_url) == sorted(set(occasion_keys(fresh_postgres_url)))
+
+
+def test_four_shards_with_staff_at_once_share_one_capacity_per_person(
+    fresh_postgres_url: str,
+) -> None:
+    seed(fresh_postgres_url, 3000)
+    results = plan_with_staff_at_once(fresh_postgres_url, [f"{k}/4" for k in range(1, 5)])
+    tried(f"concurrency: 4 PostgreSQL shards with staff at once: (created, waiting) {results}")
+    total = assert_within_capacity(fresh_postgres_url)
+    assert sum(created for created, _ in results) == total > 0
+    # Shard by shard the capacity fills up: together they create what one person's
+    # days hold, not four times as much.
+    cards = sum(n for (_, kind, _), n in load_per_day(fresh_postgres_url).items() if kind == "card")
+    assert cards == (40 + 30) * 5  # Sunday 1 March to Sunday 8 March: five working days

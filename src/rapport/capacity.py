@@ -279,31 +279,32 @@ def place_with_capacity(
     # The earliest day anyone in a group has room, as a lower bound: once a group's
     # people are full, every later occasion for them is refused without a look.
     group_next: dict[tuple[tuple[str, ...], str], dt.date | None] = {}
+    roster = load.roster
     for item in sorted(wanted, key=Wanted.rank):
         budget = budgets[item.customer_id]
         person = item.person or chosen.get(item.customer_id)
         start = max(item.earliest, load.first)
-        if person is None:
-            group = load.roster.speakers(item.language)
+        day: dt.date | None
+        if person is not None:
+            if roster.limit(person, item.kind) is None:
+                day = budget.first_fit(item.earliest, item.latest)
+            else:
+                day = _first_day_with_room(load, budget, person, item.kind, start, item.latest)
+        else:
+            group = roster.speakers(item.language)
             key = (group, item.kind)
-            if key in group_next:
-                bound = group_next[key]
-                if bound is None or bound > item.latest or bound > load.last:
-                    placed[item.key] = refuse(item, budget)
-                    continue
-            person = _least_loaded(load, group, item, start, min(item.latest, load.last))
-            if load.roster.limit(person, item.kind) is not None:
+            bound = group_next.get(key, load.first)
+            if bound is None or bound > min(item.latest, load.last):
+                placed[item.key] = refuse(item, budget)
+                continue
+            day, person = _from_group(load, budget, group, item, start)
+            if all(roster.limit(name, item.kind) is not None for name in group):
                 firsts = [
                     load.next_day_with_room(name, item.kind, load.first, load.last)
                     for name in group
-                    if load.roster.limit(name, item.kind) is not None
                 ]
-                group_next[key] = min((day for day in firsts if day is not None), default=None)
-        if load.roster.limit(person, item.kind) is None:
-            day = budget.first_fit(item.earliest, item.latest)
-        else:
-            day = _first_day_with_room(load, budget, person, item.kind, start, item.latest)
-        if day is None:
+                group_next[key] = min((first for first in firsts if first), default=None)
+        if day is None or person is None:
             placed[item.key] = refuse(item, budget)
             continue
         chosen.setdefault(item.customer_id, person)
@@ -323,6 +324,32 @@ def _first_day_with_room(
             return day
         day += _DAY
     return None
+
+
+def _from_group(
+    load: Load, budget: ContactBudget, group: Sequence[str], item: Wanted, start: dt.date
+) -> tuple[dt.date | None, str | None]:
+    """The least loaded person of ``group`` who can take the occasion, and their day:
+    the most room for its kind in its window (unlimited counts as most), then the
+    fewest of the kind placed by this plan, then the name."""
+    end = min(item.latest, load.last)
+    scored = []
+    for name in group:
+        if load.roster.limit(name, item.kind) is None:
+            room = 1 << 30
+        elif load.next_day_with_room(name, item.kind, start, end) is None:
+            continue
+        else:
+            room = load.room_between(name, item.kind, start, end)
+        scored.append((-room, load.placed[name, item.kind], name))
+    for _, _, name in sorted(scored):
+        if load.roster.limit(name, item.kind) is None:
+            day = budget.first_fit(item.earliest, item.latest)
+        else:
+            day = _first_day_with_room(load, budget, name, item.kind, start, item.latest)
+        if day is not None:
+            return day, name
+    return None, None
 
 
 def _least_loaded(

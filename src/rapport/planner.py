@@ -692,7 +692,9 @@ class Planner:
             tally = tallies[rule.name]
             customer = facts[occasion.customer_id]
             if isinstance(outcome, Placed):
-                if outcome.day != occasion.due_on:
+                # A late occasion placed today has not moved: late ones go in today.
+                late_today = occasion.due_on < ctx.as_of == outcome.day
+                if outcome.day != occasion.due_on and not late_today:
                     tally.moved += 1
                 rows[rule.name].append(
                     self._row(
