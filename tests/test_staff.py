@@ -312,3 +312,14 @@ def test_the_staff_load_shows_tasks_against_capacity_and_the_backlog(
     assert tuesday.working
     assert load.waiting == {"check_in_call": 1}
     assert load.waiting_since == D(2026, 4, 6)
+
+
+def test_erasing_a_customer_removes_what_waits_for_them(
+    build: Build, clock: FixedClock, engine: Engine
+) -> None:
+    crm = build(staff({**MARIA, "per_day": {"call": 0}}))
+    vip(crm, "C-1", owner="maria")
+    crm.plan(on(clock, D(2026, 4, 6)), horizon_days=0)
+    assert len(crm.export_customer("C-1")["waiting"]) == 1
+    crm.erase_customer("C-1")
+    assert waiting_rows(engine) == 0

@@ -34,6 +34,7 @@ from rapport.models.tables import (
     Promise,
     Purchase,
     SurveyAnswer,
+    WaitingOccasion,
 )
 
 ERASED_TEXT = "[erased]"
@@ -49,6 +50,7 @@ _RELATED: tuple[type[Base], ...] = (
     OutreachTask,
     ConsentChange,
     SurveyAnswer,
+    WaitingOccasion,
 )
 
 
@@ -91,7 +93,8 @@ def erase_customer(session: Session, external_id: str, now: dt.datetime) -> bool
     if customer.erased_at is not None:
         return False
     cid = customer.id
-    for model in (CustomerTag, Interest, FamilyMember, ImportantDate):
+    # An occasion waiting for staff is plan state, not history: it goes with the rest.
+    for model in (CustomerTag, Interest, FamilyMember, ImportantDate, WaitingOccasion):
         session.execute(delete(model).where(model.customer_id == cid))
     session.execute(update(Purchase).where(Purchase.customer_id == cid).values(description=None))
     session.execute(update(Interaction).where(Interaction.customer_id == cid).values(summary=None))
