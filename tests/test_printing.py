@@ -177,3 +177,54 @@ def test_the_sheet_opens_with_one_line_per_task(demo_sheet: tuple[str, int]) -> 
     glance.close()
     assert glance.task_rows == tasks + 1  # and the column headings
     assert "white-space: nowrap" in html.split("table.glance th, table.glance td")[1][:200]
+
+
+# ---------------------------------------------------------------------------- the staff chart
+
+#: A small team for the demo's customers: a week of their days must print on one page.
+TEAM = [
+    {"name": "maria", "languages": ["fi", "sv"], "per_day": {"call": 6, "card": 12}},
+    {"name": "lucia", "languages": ["es", "it"], "per_day": {"call": 4, "email": 20}},
+    {"name": "piotr", "languages": ["pl"], "per_day": {"call": 3}, "off": ["2026-11-25"]},
+    {"name": "emma", "languages": ["en"], "per_day": {"call": 5, "card": 8, "note": 8}},
+]
+
+
+@pytest.fixture(scope="module")
+def staff_chart(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The ``rapport staff --format html`` page for the demo's business with
+    :data:`TEAM`, over the week from :data:`AS_OF`, as the command writes it."""
+    from rapport.exports.staff_page import write_staff_page
+
+    folder = tmp_path_factory.mktemp("staff-chart")
+    settings = parse_settings(
+        {
+            "business": {"name": "Harbour Books", "timezone": "Europe/Helsinki", "country": "FI"},
+            "staff": TEAM,
+        }
+    )
+    clock = FixedClock(dt.datetime(2026, 11, 23, 6, 30, tzinfo=dt.UTC))
+    with Rapport.from_url(f"sqlite:///{folder / 'demo.db'}", settings=settings, clock=clock) as crm:
+        crm.migrate()
+        people = list(demo_customers(600, seed=SEED, as_of=AS_OF))
+        crm.upsert_customers(people)
+        crm.record_purchases(demo_purchases(people, seed=SEED, as_of=AS_OF, currency="EUR"))
+        ids = [person["external_id"] for person in people]
+        crm.record_interactions(demo_interactions(ids, seed=SEED, as_of=AS_OF))
+        crm.plan(AS_OF)
+        load = crm.staff_load(AS_OF, days=7)
+        path = folder / "staff.html"
+        with path.open("w", encoding="utf-8") as handle:
+            write_staff_page(load, handle, business="Harbour Books", generated_at=clock())
+    return path.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("paper", PAPER_SIZES)
+def test_a_week_of_a_small_team_prints_on_one_page(
+    staff_chart: str, paper: str, tmp_path: Path
+) -> None:
+    assert 'class="day full' in staff_chart or 'class="day over' in staff_chart, (
+        "the demo's week should fill someone's day"
+    )
+    assert staff_chart.count('class="day') == len(TEAM) * 7
+    assert page_count(print_to_pdf(staff_chart, paper, tmp_path)) == 1

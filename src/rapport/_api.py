@@ -834,11 +834,17 @@ class Rapport:
 
     def report(self, start: dt.date, end: dt.date) -> OutreachReport:
         """Service metrics for ``start`` to ``end``: tasks per rule (planned, done, on
-        time, late, missed), top-segment coverage, complaints, promises, surveys."""
+        time, late, missed), top-segment coverage, complaints, promises, surveys; with
+        ``[[staff]]``, each person's load against capacity and the backlog waiting."""
         segment = CheckInCall.configured(self.settings).settings
         with self._store() as store:
             return outreach_report(
-                store.session, start, end, top_share=segment.top_share, tag=segment.tag
+                store.session,
+                start,
+                end,
+                top_share=segment.top_share,
+                tag=segment.tag,
+                roster=self.planner.roster,
             )
 
     def staff_load(self, start: dt.date | None = None, days: int = 7) -> StaffLoad:

@@ -34,15 +34,18 @@ if TYPE_CHECKING:
     from rapport.config import Settings
     from rapport.dates import PartialDate
     from rapport.importing import ImportKind
-    from rapport.metrics import OutreachReport
+    from rapport.metrics import OutreachReport, StaffMetrics
     from rapport.models.schemas import CustomerProfile
     from rapport.planner import PlanReport
+    from rapport.staffing import StaffLoad
 
 DEFAULT_DATABASE_URL = "sqlite:///rapport.db"
 DATABASE_URL_VARIABLE = "RAPPORT_DATABASE_URL"
 DEBUG_VARIABLE = "RAPPORT_DEBUG"
 CONFIG_FILE_NAME = "rapport.toml"  # config.CONFIG_FILE_NAME, without importing pydantic
 FORMATS = ("csv", "json", "html", "ics")
+#: The most days ``rapport staff`` shows: a year, leap day included.
+MAX_STAFF_DAYS = 366
 # The values of ImportKind, TaskKind and TaskStatus (a test keeps them equal), so that
 # help and completion can offer them without importing the models.
 IMPORT_KINDS = ("customers", "purchases", "interactions")
@@ -773,7 +776,7 @@ def report(
     as_json: JsonOption = False,
     output: Annotated[Path | None, OutputOption] = None,
 ) -> None:
-    """Service metrics: tasks per rule, coverage, complaints, promises, surveys."""
+    """Service metrics: tasks per rule, coverage, complaints, promises, surveys, staff load."""
     from rapport.exports import rule_labels
     from rapport.exports.report_page import write_report_page
 
@@ -790,7 +793,9 @@ def report(
         labels = rule_labels(crm.planner.catalog)
     with _failures_exit_1(), output_file(output) as handle:
         if format == "json":
-            handle.write(result.model_dump_json(indent=2) + "\n")
+            # Without staff the document stays as it was before staff existed.
+            hidden = {"staff"} if result.staff is None else None
+            handle.write(result.model_dump_json(indent=2, exclude=hidden) + "\n")
         elif format == "html":
             write_report_page(
                 result,
@@ -832,6 +837,141 @@ def _print_report(result: OutreachReport, handle: TextIO) -> None:
         f"survey answers: {s.survey_answers}, average "
         f"{s.average_survey_score if s.average_survey_score is not None else '-'}",
     ]
+    if result.staff is not None:
+        lines += ["", *_report_staff_lines(result.staff)]
+    handle.write("\n".join(lines) + "\n")
+
+
+def _report_staff_lines(staff: StaffMetrics) -> list[str]:
+    """Each person's tasks due over the report's days against their capacity."""
+    header = ("person", "working days", "due / capacity", "days over")
+    rows = [
+        (
+            person.name,
+            str(person.working_days),
+            _due_against_capacity(person.due, person.capacity),
+            str(person.days_over),
+        )
+        for person in staff.people
+    ]
+    return [
+        "staff load: tasks due (to do or done) against the capacity of their working days",
+        *_columns([header, *rows]),
+        *_backlog_lines(staff.waiting, staff.waiting_since),
+    ]
+
+
+def _due_against_capacity(due: dict[str, int], capacity: dict[str, int]) -> str:
+    """``call 40/44, card 3/66, note 5``: limited kinds first, then the others due."""
+    parts = [f"{kind} {due.get(kind, 0)}/{limit}" for kind, limit in capacity.items()]
+    parts += [f"{kind} {n}" for kind, n in sorted(due.items()) if kind not in capacity]
+    return ", ".join(parts) or "-"
+
+
+def _backlog_lines(waiting: dict[str, int], since: dt.date | None) -> list[str]:
+    if not waiting:
+        return ["backlog: nothing waits for room"]
+    total = sum(waiting.values())
+    oldest = f", the oldest since {since.isoformat()}" if since else ""
+    rows = [(rule, str(n)) for rule, n in waiting.items()]
+    return [
+        f"backlog: {total} waiting for room{oldest}",
+        *_columns([("rule", "waiting"), *rows]),
+    ]
+
+
+# ---------------------------------------------------------------------------- staff
+
+
+@app.command()
+def staff(
+    db: DbOption = None,
+    config: ConfigOption = None,
+    start: Annotated[
+        dt.date | None,
+        typer.Option(
+            "--from", parser=_parse_day, metavar="DATE", help="First day (default: today)."
+        ),
+    ] = None,
+    days: Annotated[int, typer.Option("--days", metavar="N", help="How many days, 1 to 366.")] = 7,
+    format: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            click_type=click.Choice(("table", "json", "html")),
+            help="table, json or html (a chart to read at a glance).",
+        ),
+    ] = "table",
+    as_json: JsonOption = False,
+    output: Annotated[Path | None, OutputOption] = None,
+) -> None:
+    """Each staff member's tasks due per day against capacity, and the backlog waiting."""
+    if not 1 <= days <= MAX_STAFF_DAYS:
+        _err().print(f"error: --days must be from 1 to {MAX_STAFF_DAYS}, not {days}", markup=False)
+        raise typer.Exit(2)
+    from rapport.exports import rule_labels
+    from rapport.exports.staff_page import write_staff_page
+
+    format = "json" if as_json else format
+    with _rapport(db, config) as crm:
+        load = crm.staff_load(start, days)
+        business, now = crm.settings.business.name, crm.now()
+        timezone = crm.settings.business.timezone
+        labels = rule_labels(crm.planner.catalog)
+    with _failures_exit_1(), output_file(output) as handle:
+        if format == "json":
+            handle.write(load.model_dump_json(indent=2) + "\n")
+        elif format == "html":
+            write_staff_page(
+                load,
+                handle,
+                business=business,
+                generated_at=now,
+                timezone=timezone,
+                labels=labels,
+            )
+        else:
+            _print_staff(load, handle)
+
+
+def _print_staff(load: StaffLoad, handle: TextIO) -> None:
+    """One line per person and day (the name repeated, so a script can grep it)."""
+    from rapport.exports.staff_page import day_fill, kind_loads, weekday_name
+
+    last = load.start + dt.timedelta(days=load.days - 1)
+    period = f"{load.start.isoformat()} to {last.isoformat()}"
+    if load.staff:
+        lines = [f"staff load {period}: tasks due / capacity per day"]
+        rows: list[tuple[str, ...]] = [("person", "day", "due / capacity", "flag")]
+        for person in load.staff:
+            for day in person.days:
+                kinds = kind_loads(day)
+                fill = day_fill(kinds)
+                flags = (
+                    [f"{fill}: {', '.join(k.kind for k in kinds if k.fill == fill)}"]
+                    if fill
+                    else []
+                )
+                shown = ", ".join(str(kind) for kind in kinds)
+                if not day.working:
+                    flags.insert(0, "day off")
+                rows.append(
+                    (
+                        person.name,
+                        f"{weekday_name(day.day)} {day.day.isoformat()}",
+                        shown or "-",
+                        ", ".join(flags),
+                    )
+                )
+        lines += _columns(rows)
+    else:
+        lines = [
+            "no staff configured: tasks are not planned by capacity; add a [[staff]] entry "
+            "per person to rapport.toml (see docs/configuration.md)"
+        ]
+    lines += ["", *_backlog_lines(load.waiting, load.waiting_since)]
+    unassigned = ", ".join(f"{kind} {n}" for kind, n in load.unassigned.items()) or "none"
+    lines.append(f"due {period} to nobody on staff: {unassigned}")
     handle.write("\n".join(lines) + "\n")
 
 

@@ -1,18 +1,21 @@
 """Service metrics over a date range: what was planned, done, on time, late and missed,
 per rule; coverage of the top customers; complaint handling (first-contact resolution,
-time to resolution); promises kept on time; survey scores; and why things were skipped.
+time to resolution); promises kept on time; survey scores; why things were skipped; and,
+with ``[[staff]]``, each person's load against their capacity and the backlog waiting.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import statistics
+from collections import Counter
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from rapport.capacity import Roster
 from rapport.models.enums import (
     OPEN_TASK_STATUSES,
     CaseStatus,
@@ -29,6 +32,7 @@ from rapport.models.tables import (
     SurveyAnswer,
 )
 from rapport.rules.segments import top_segment
+from rapport.staffing import Backlog, read_load
 
 
 class RuleMetrics(BaseModel):
@@ -68,9 +72,37 @@ class ServiceMetrics(BaseModel):
     not_planned_by_reason: dict[str, int] = {}
 
 
+class PersonMetrics(BaseModel):
+    """One staff member's tasks due over the report's days against what their working
+    days could hold, so a manager sees who is stretched and who has room."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    working_days: int
+    #: Tasks due per kind, to do or done (as the planner counts a day's load).
+    due: dict[str, int]
+    #: ``per_day`` summed over their working days, for the kinds they have a limit for.
+    capacity: dict[str, int]
+    #: Days on which some kind was due past capacity (service tasks may go past it).
+    days_over: int
+
+
+class StaffMetrics(BaseModel):
+    """The staff's load over the report's days, and the backlog waiting now."""
+
+    model_config = ConfigDict(frozen=True)
+
+    people: list[PersonMetrics]
+    #: Occasions waiting for room today, per rule (not limited to the report's days).
+    waiting: dict[str, int]
+    #: The day the longest-waiting of them first waited (None: nothing waits).
+    waiting_since: dt.date | None = None
+
+
 class OutreachReport(BaseModel):
     """Tasks due from ``start`` to ``end`` (inclusive), per rule and in total, and the
-    service metrics of the same days."""
+    service metrics of the same days; with staff configured, their load and backlog."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -79,6 +111,7 @@ class OutreachReport(BaseModel):
     rules: dict[str, RuleMetrics]
     total: RuleMetrics
     service: ServiceMetrics = ServiceMetrics()
+    staff: StaffMetrics | None = None
 
 
 def outreach_report(
@@ -88,8 +121,10 @@ def outreach_report(
     *,
     top_share: float = 0.2,
     tag: str | None = "vip",
+    roster: Roster | None = None,
 ) -> OutreachReport:
-    """Counts per rule in one grouped query, and the service metrics."""
+    """Counts per rule in one grouped query, and the service metrics; with a ``roster``
+    that has people in it, their load and the backlog too."""
 
     def count(*statuses: TaskStatus) -> Any:
         return func.sum(case((OutreachTask.status.in_(statuses), 1), else_=0))
@@ -131,7 +166,38 @@ def outreach_report(
         rules=rules,
         total=_metrics(totals),
         service=service_metrics(session, start, end, top_share=top_share, tag=tag),
+        staff=staff_metrics(session, roster, start, end) if roster else None,
     )
+
+
+def staff_metrics(session: Session, roster: Roster, start: dt.date, end: dt.date) -> StaffMetrics:
+    """Per person, the tasks due from ``start`` to ``end`` against the capacity of their
+    working days in that range; and what waits for room now."""
+    by_day: dict[str, dict[dt.date, Counter[str]]] = {name: {} for name in roster.people}
+    for (name, kind, day), count in read_load(session, roster.people, start, end).items():
+        by_day[name].setdefault(day, Counter())[kind] += count
+    days = [start + dt.timedelta(days=n) for n in range((end - start).days + 1)]
+    people = []
+    for name, person in roster.people.items():
+        working = {day for day in days if roster.works_on(name, day)}
+        due: Counter[str] = Counter()
+        days_over = 0
+        for day, kinds in by_day[name].items():
+            due.update(kinds)
+            # A day off holds nothing: whatever fell due on it went past capacity.
+            room = person.limits if day in working else dict.fromkeys(person.limits, 0)
+            days_over += any(count > room.get(kind, count) for kind, count in kinds.items())
+        people.append(
+            PersonMetrics(
+                name=name,
+                working_days=len(working),
+                due=dict(sorted(due.items())),
+                capacity={kind: limit * len(working) for kind, limit in person.limits.items()},
+                days_over=days_over,
+            )
+        )
+    backlog = Backlog(session)
+    return StaffMetrics(people=people, waiting=backlog.counts(), waiting_since=backlog.since())
 
 
 def service_metrics(

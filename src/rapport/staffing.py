@@ -153,6 +153,10 @@ class Backlog:
         )
         return dict(self.session.execute(stmt).all())
 
+    def since(self) -> dt.date | None:
+        """The day the longest-waiting occasion first waited (None: nothing waits)."""
+        return self.session.scalar(select(func.min(WaitingOccasion.since)).where(*self._in_shard()))
+
 
 # ------------------------------------------------------------------------- the staff view
 
