@@ -350,3 +350,12 @@ def test_the_bar_is_the_share_of_capacity_taken(
     due: int, capacity: int | None, percent: int
 ) -> None:
     assert KindLoad("call", due, capacity).percent == percent
+
+
+def test_the_plan_table_shows_what_waits_for_room(shop: Path) -> None:
+    printed = ok(shop, "plan", "--as-of", MONDAY.isoformat(), "--horizon", "0", "--dry-run")
+    header, *rows = printed.splitlines()[1:]
+    columns = header.split()
+    [check_ins] = [row.split() for row in rows if row.startswith("check_in_call")]
+    found = dict(zip(columns, check_ins, strict=False))
+    assert (found["created"], found["already"], found["waiting"]) == ("0", "4", "3")

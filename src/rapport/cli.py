@@ -481,7 +481,7 @@ def _print_plan(report: PlanReport) -> None:
         f"plan for {report.as_of.isoformat()}, horizon {report.horizon_days} days{mode}",
         markup=False,
     )
-    header = ("rule", "created", "already", "late", "missed", "moved", "skipped")
+    header = ("rule", "created", "already", "late", "missed", "moved", "waiting", "skipped")
     rows = [
         (
             name,
@@ -490,12 +490,17 @@ def _print_plan(report: PlanReport) -> None:
             str(r.late),
             str(r.missed),
             str(r.moved_by_caps),
+            str(r.waiting),
             ", ".join(f"{k} {v}" for k, v in r.skipped.items()) or "-",
         )
         for name, r in report.rules.items()
     ]
     for line in _columns([header, *rows]):
         _out().print(line, markup=False)
+    over = {name: r.over_capacity for name, r in report.rules.items() if r.over_capacity}
+    if over:
+        listed = ", ".join(f"{name} {count}" for name, count in over.items())
+        _out().print(f"service tasks past a person's capacity: {listed}", markup=False)
     _out().print(
         f"expired {report.expired}, cancelled {report.cancelled}, {report.duration_seconds:.2f} s",
         markup=False,
