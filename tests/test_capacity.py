@@ -374,3 +374,13 @@ def test_placing_never_exceeds_capacity_or_budgets_and_waits_only_when_there_is_
                 if load.room(name, item.kind, day) and budget.fits(day):
                     pytest.fail(f"{item.key} waits though {name} has room on {day}")
             day += dt.timedelta(days=1)
+
+
+def test_a_late_occasion_whose_budget_has_no_day_left_is_capped_not_waiting() -> None:
+    staff = roster({"name": "maria", "per_day": {"call": 0}})
+    load = Load(staff, MONDAY, MONDAY + dt.timedelta(days=6))
+    # Two contacts on Monday and Tuesday fill the budget (2 in 7) to the window's end;
+    # the days before today, when the budget had room, are gone.
+    budget = {1: ContactBudget([MONDAY, D(2026, 4, 7)], max_touches=2, per_days=7)}
+    late = wanted("late", 1, person="maria", earliest=D(2026, 3, 27), latest=D(2026, 4, 9))
+    assert place_with_capacity([late], budgets=budget, load=load, chosen={}) == {"late": "capped"}

@@ -323,3 +323,62 @@ def test_erasing_a_customer_removes_what_waits_for_them(
     assert len(crm.export_customer("C-1")["waiting"]) == 1
     crm.erase_customer("C-1")
     assert waiting_rows(engine) == 0
+
+
+def test_an_occasion_older_than_the_catch_up_days_leaves_the_backlog_as_missed(
+    build: Build, clock: FixedClock, engine: Engine
+) -> None:
+    settings = {
+        **only("birthday_card"),
+        "planner": {"catch_up_days": 2},
+        "staff": [{"name": "maria", "per_day": {"card": 0}}],
+    }
+    crm = build(settings)
+    crm.upsert_customer({"external_id": "C-1", "birthday": "--04-20", "owner": "maria", **ADDRESS})
+    for day in range(13, 16):
+        assert crm.plan(on(clock, D(2026, 4, day))).rules["birthday_card"].waiting == 1
+    # On 04-16 its due day is further back than the plan looks: no more waiting, and a
+    # trace of why, though its window would run to the birthday.
+    report = crm.plan(on(clock, D(2026, 4, 16)))
+    assert (report.rules["birthday_card"].waiting, report.rules["birthday_card"].missed) == (0, 1)
+    [card] = crm.find_tasks(status=["missed"])
+    assert card.reason == "no_capacity"
+    assert waiting_rows(engine) == 0
+
+
+def test_a_dry_run_reports_the_waiting_occasions_it_would_record_missed(
+    build: Build, clock: FixedClock
+) -> None:
+    crm = build({**only("birthday_card"), "staff": [{"name": "maria", "per_day": {"card": 0}}]})
+    crm.upsert_customer({"external_id": "C-1", "birthday": "--04-20", "owner": "maria", **ADDRESS})
+    crm.plan(on(clock, D(2026, 4, 10)))
+    preview = crm.plan(on(clock, D(2026, 4, 25)), dry_run=True)
+    real = crm.plan(on(clock, D(2026, 4, 25)))
+    assert preview.rules["birthday_card"].missed == real.rules["birthday_card"].missed == 1
+
+
+def test_a_late_service_task_is_due_today_for_its_person(build: Build, clock: FixedClock) -> None:
+    crm = build({**only("case_acknowledge"), "staff": [{"name": "maria", "per_day": {"call": 5}}]})
+    crm.upsert_customer({"external_id": "C-1", "phone": PHONE, "owner": "maria", **ADDRESS})
+    crm.open_case({"customer_id": "C-1", "opened_at": "2026-04-06T08:00:00Z", "summary": "broken"})
+    crm.plan(on(clock, D(2026, 4, 7)))  # the day after: late
+    [task] = crm.find_tasks(rule="case_acknowledge")
+    assert (task.due_on, task.late, task.assigned_to) == (D(2026, 4, 7), True, "maria")
+    [person] = crm.staff_load(D(2026, 4, 7), days=1).staff
+    assert person.days[0].due == {"call": 1}
+
+
+def test_a_service_task_on_a_weekend_goes_to_someone_who_works_then(
+    build: Build, clock: FixedClock
+) -> None:
+    people = [
+        {"name": "anna", "per_day": {"call": 5}},
+        {"name": "ville", "per_day": {"call": 5}, "days": ["sat", "sun"]},
+    ]
+    crm = build({**only("case_acknowledge"), "staff": people})
+    crm.upsert_customer({"external_id": "C-1", "phone": PHONE, **ADDRESS})
+    crm.open_case({"customer_id": "C-1", "opened_at": "2026-04-11T08:00:00Z", "summary": "broken"})
+    report = crm.plan(on(clock, D(2026, 4, 11)))  # a Saturday
+    [task] = crm.find_tasks(rule="case_acknowledge")
+    assert task.assigned_to == "ville"
+    assert report.rules["case_acknowledge"].over_capacity == 0

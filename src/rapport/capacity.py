@@ -70,6 +70,7 @@ class ContactBudget:
         return None
 
     def take(self, day: dt.date) -> None:
+        """Count one more task on ``day``."""
         self._days[day] += 1
 
 
@@ -145,12 +146,12 @@ class Load:
         roster: Roster,
         first: dt.date,
         last: dt.date,
-        counts: Mapping[tuple[str, str, dt.date], int] = {},
+        counts: Mapping[tuple[str, str, dt.date], int] | None = None,
     ) -> None:
         self.roster = roster
         self.first = first
         self.last = last
-        self.counts: Counter[tuple[str, str, dt.date]] = Counter(counts)
+        self.counts: Counter[tuple[str, str, dt.date]] = Counter(counts or {})
         #: Tasks placed by this plan per person and kind (to balance unlimited kinds).
         self.placed: Counter[tuple[str, str]] = Counter()
         self._skip: dict[tuple[str, str], dict[dt.date, dt.date]] = {}
@@ -250,7 +251,9 @@ def assign_service(
     """
     person = wanted.person or chosen.get(wanted.customer_id)
     if person is None:
-        person = _least_loaded(load, load.roster.speakers(wanted.language), wanted, day, day)
+        group = load.roster.speakers(wanted.language)
+        working = [name for name in group if load.roster.works_on(name, day)]
+        person = _least_loaded(load, working or group, wanted, day, day)
         chosen[wanted.customer_id] = person
     return person, load.take(person, wanted.kind, day)
 
@@ -274,7 +277,10 @@ def place_with_capacity(
     placed: dict[str, Outcome] = {}
 
     def refuse(item: Wanted, budget: ContactBudget) -> Outcome:
-        return "waiting" if budget.first_fit(item.earliest, item.latest) else "capped"
+        # Waiting only if the budget has a day still to come in the window: a late
+        # occasion cannot use the days that have passed.
+        first = max(item.earliest, load.first)
+        return "waiting" if budget.first_fit(first, item.latest) else "capped"
 
     # The earliest day anyone in a group has room, as a lower bound: once a group's
     # people are full, every later occasion for them is refused without a look.

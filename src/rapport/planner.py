@@ -416,8 +416,7 @@ class Planner:
             hold_lock(session.connection(), CAPACITY_LOCK)
         waited = backlog.stored()
         rows, waiting = self._rows_for(pool, ctx, now, tallies, waited)
-        if not dry_run:
-            rows = self._close_waiting(rows, waited, pool, waiting, ctx, now, tallies)
+        rows = self._close_waiting(rows, waited, pool, waiting, ctx, now, tallies)
         # (e) one bulk write per rule (its count is the rule's report).
         reports: dict[str, RuleReport] = {}
         planned: list[PlannedTask] = []
@@ -520,7 +519,7 @@ class Planner:
         ctx: PlanContext,
         now: dt.datetime,
         tallies: Mapping[str, _RuleTally],
-        waited: Mapping[str, object],
+        waited: Mapping[str, tuple[Waiting, dt.date]],
     ) -> tuple[dict[str, list[NewTask]], list[Waiting]]:
         """The day's task rows per rule, after consent, catch-up, the contact budget and
         the staff's capacity; and the occasions that wait for room.
@@ -547,8 +546,8 @@ class Planner:
         # per rule's channels (Reachability objects are shared, see _customer_facts).
         judged: dict[tuple[int, int], tuple[Channel | None, str | None]] = {}
         rows: dict[str, list[NewTask]] = {rule.name: [] for rule in self.enabled_rules}
-        to_place: dict[int, list[Item]] = defaultdict(list)
-        service: list[Item] = []
+        to_place: dict[int, list[Candidate]] = defaultdict(list)
+        service: list[Candidate] = []
         for rule, occasion in pool:
             tally = tallies[rule.name]
             customer = facts[occasion.customer_id]
@@ -579,9 +578,9 @@ class Planner:
                     self._row(rule, occasion, channel, customer, ctx, now, missed=True, reason=why)
                 )
             elif rule.service or rule.internal:
-                service.append(Item(rule, occasion, channel))
+                service.append(Candidate(rule, occasion, channel))
             else:
-                to_place[occasion.customer_id].append(Item(rule, occasion, channel))
+                to_place[occasion.customer_id].append(Candidate(rule, occasion, channel))
         if self.roster:
             return rows, self._staff_rows(rows, service, to_place, facts, ctx, now, tallies)
         for rule, occasion, channel in service:
@@ -624,8 +623,8 @@ class Planner:
     def _staff_rows(
         self,
         rows: dict[str, list[NewTask]],
-        service: Sequence[Item],
-        to_place: Mapping[int, Sequence[Item]],
+        service: Sequence[Candidate],
+        to_place: Mapping[int, Sequence[Candidate]],
         facts: Mapping[int, _Customer],
         ctx: PlanContext,
         now: dt.datetime,
@@ -644,7 +643,7 @@ class Planner:
         customers.update(to_place)
         chosen = sticky_people(ctx.session, customers, roster.people)
 
-        def wanted(item: Item) -> Wanted:
+        def wanted(item: Candidate) -> Wanted:
             occasion, customer = item.occasion, facts[item.occasion.customer_id]
             person = next(
                 (name for name in (occasion.assigned_to, customer.owner) if name in roster), None
@@ -665,15 +664,20 @@ class Planner:
         for item in sorted(service, key=lambda item: wanted(item).rank()):
             rule, occasion, channel = item
             customer = facts[occasion.customer_id]
+            late = occasion.due_on < ctx.as_of
             if occasion.assigned_to and occasion.assigned_to not in roster:
                 person = occasion.assigned_to  # the promise's own person, off the roster
             else:
-                day = max(occasion.due_on, ctx.as_of)
-                person, fits = assign_service(wanted(item), day, load, chosen)
+                # A late one is today's work: it is due, and counted, today.
+                if late:
+                    occasion = replace(occasion, due_on=ctx.as_of)
+                person, fits = assign_service(wanted(item), occasion.due_on, load, chosen)
                 if not fits:
                     tallies[rule.name].over_capacity += 1
             rows[rule.name].append(
-                self._row(rule, occasion, channel, customer, ctx, now, assigned_to=person)
+                self._row(
+                    rule, occasion, channel, customer, ctx, now, late=late, assigned_to=person
+                )
             )
         caps = self.settings.caps
         budgets = {
@@ -741,16 +745,20 @@ class Planner:
         now: dt.datetime,
         tallies: Mapping[str, _RuleTally],
     ) -> dict[str, list[NewTask]]:
-        """Record as ``missed`` (``no_capacity``) what waited and whose window has closed
-        though its rule no longer offers it (its due day fell out of the catch-up days).
+        """Record as ``missed`` (``no_capacity``) what waited and that its rule no longer
+        offers because the plan no longer looks back that far: its window has closed, or
+        its due day is older than the catch-up days (``catch_up_days``).
 
         What its rule still offers was handled with the day's occasions; what the rule
-        dropped with its window still open became moot (a newer contact, a refund).
+        dropped while it still looks back that far became moot (a newer contact, a
+        refund) and leaves the backlog.
         """
         offered = {occasion.occasion_key for _, occasion in pool}
         offered.update(row.occasion_key for row in waiting)
         for key, (row, _since) in waited.items():
-            if key in offered or row.window_end >= ctx.as_of or row.rule not in rows:
+            if key in offered or row.rule not in rows:
+                continue
+            if row.window_end >= ctx.as_of and row.due_on >= ctx.first_due:
                 continue
             tallies[row.rule].missed += 1
             rows[row.rule].append(
@@ -854,7 +862,7 @@ class Planner:
 # ------------------------------------------------------------------------- queries
 
 
-class Item(NamedTuple):
+class Candidate(NamedTuple):
     """One of the day's occasions that passed consent, with the channel chosen."""
 
     rule: Rule
@@ -863,6 +871,7 @@ class Item(NamedTuple):
 
     @property
     def kind(self) -> TaskKind:
+        """What staff do for it: the rule's kind for the channel, or a reminder."""
         return TaskKind.REMINDER if self.channel is None else self.rule.kinds[self.channel]
 
 

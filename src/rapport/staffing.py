@@ -60,13 +60,16 @@ def sticky_people(
     if not names:
         return found
     connection = session.connection()
-    stmt = (
-        select(OutreachTask.customer_id, OutreachTask.assigned_to)
+    latest = (
+        select(func.max(OutreachTask.id))
         .where(
             OutreachTask.customer_id.in_(bindparam("ids", expanding=True)),
             OutreachTask.assigned_to.in_(sorted(names)),
         )
-        .order_by(OutreachTask.id)
+        .group_by(OutreachTask.customer_id)
+    )
+    stmt = select(OutreachTask.customer_id, OutreachTask.assigned_to).where(
+        OutreachTask.id.in_(latest.scalar_subquery())
     )
     for batch in chunked(sorted(customer_ids)):
         for customer_id, person in connection.execute(stmt, {"ids": batch}):
@@ -207,18 +210,16 @@ def staff_load(
 ) -> StaffLoad:
     """What ``rapport staff`` shows: each person's days from ``start``, and the backlog."""
     last = start + dt.timedelta(days=days - 1)
-    load = read_load(session, roster.people.keys(), start, last)
+    due_by_day: dict[tuple[str, dt.date], dict[str, int]] = defaultdict(dict)
+    for (who, kind, on), count in sorted(read_load(session, roster.people, start, last).items()):
+        due_by_day[who, on][kind] = count
     people = []
     for name in roster.people:
         person_days = []
         for offset in range(days):
             day = start + dt.timedelta(days=offset)
             working = roster.works_on(name, day)
-            due = {
-                kind: count
-                for (who, kind, on), count in sorted(load.items())
-                if who == name and on == day
-            }
+            due = due_by_day.get((name, day), {})
             limits = roster.people[name].limits
             person_days.append(
                 DayLoad(
@@ -249,5 +250,5 @@ def staff_load(
         staff=people,
         unassigned=dict(sorted(others.items())),
         waiting=backlog.counts(),
-        waiting_since=session.scalar(select(func.min(WaitingOccasion.since))),
+        waiting_since=backlog.since(),
     )
