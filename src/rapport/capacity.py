@@ -155,6 +155,8 @@ class Load:
         #: Tasks placed by this plan per person and kind (to balance unlimited kinds).
         self.placed: Counter[tuple[str, str]] = Counter()
         self._skip: dict[tuple[str, str], dict[dt.date, dt.date]] = {}
+        #: Free places over all of the plan's days, per person and kind (kept current).
+        self._totals: dict[tuple[str, str], int] = {}
 
     def room(self, name: str, kind: str, day: dt.date) -> int | None:
         """Free places on ``day`` (0 on a day off); None: the kind is unlimited."""
@@ -193,10 +195,22 @@ class Load:
 
     def room_between(self, name: str, kind: str, start: dt.date, end: dt.date) -> int:
         """Free places from ``start`` to ``end`` among the plan's days."""
-        day, total = max(start, self.first), 0
-        while day <= min(end, self.last):
+        start, end = max(start, self.first), min(end, self.last)
+        if (start, end) == (self.first, self.last):  # most windows span the whole plan
+            return self._total_room(name, kind)
+        day, total = start, 0
+        while day <= end:
             total += self.room(name, kind, day) or 0
             day += _DAY
+        return total
+
+    def _total_room(self, name: str, kind: str) -> int:
+        total = self._totals.get((name, kind))
+        if total is None:
+            total = self._totals[name, kind] = sum(
+                self.room(name, kind, self.first + dt.timedelta(days=n)) or 0
+                for n in range((self.last - self.first).days + 1)
+            )
         return total
 
     def take(self, name: str, kind: str, day: dt.date) -> bool:
@@ -204,6 +218,8 @@ class Load:
         room = self.room(name, kind, day)
         self.counts[name, kind, day] += 1
         self.placed[name, kind] += 1
+        if room and self.first <= day <= self.last and (name, kind) in self._totals:
+            self._totals[name, kind] -= 1
         if room is not None and room <= 1 and self.first <= day <= self.last:
             self._skip.setdefault((name, kind), {})[day] = day + _DAY
         return room is None or room >= 1
