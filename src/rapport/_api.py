@@ -751,8 +751,9 @@ class Rapport:
             if result.rejected and not skip_invalid:
                 raise ImportRejected(result)
             # New facts can make planned tasks moot (refunds, newer contacts) and new
-            # consent answers can forbid them.
-            self.planner.reconcile(store.session, self.now())
+            # consent answers can forbid them. A file that changed nothing changes none.
+            if result.created or result.updated:
+                self.planner.reconcile(store.session, self.now())
             return result
 
     def outreach(

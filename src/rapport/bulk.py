@@ -58,6 +58,13 @@ class RowWriter:
             raise ValueError(f"give every column of {table.name}: {sorted(bound)}")
         where = {name: index for index, name in enumerate(self.columns)}
         self._order = tuple(where[name] for name in bound)
+        # PostgreSQL loads new rows fastest with COPY (about three times psycopg's
+        # executemany); rows that may already be stored need ON CONFLICT, so INSERT.
+        self._copy: str | None = None
+        if dialect.name == "postgresql" and skip is None:
+            quote = dialect.identifier_preparer.quote
+            names = ", ".join(quote(name) for name in self.columns)
+            self._copy = f"COPY {quote(table.name)} ({names}) FROM STDIN"
 
     def write(self, rows: Iterable[Sequence[Any]]) -> int:
         """Insert the rows (each a value per column, in order); returns how many."""
@@ -70,6 +77,8 @@ class RowWriter:
         for index, process in enumerate(self._processors):
             if process is not None:
                 columns[index] = _converted(columns[index], process)
+        if self._copy is not None:
+            return self._copy_rows(zip(*columns, strict=True), len(table))
         params: list[Any]
         if self._positional:
             params = list(zip(*(columns[i] for i in self._order), strict=True))
@@ -83,6 +92,13 @@ class RowWriter:
             result = connection.exec_driver_sql(self._sql, batch)
             inserted += result.rowcount if self._skip is not None else len(batch)
         return inserted
+
+    def _copy_rows(self, rows: Iterable[Sequence[Any]], count: int) -> int:
+        raw: Any = self._session.connection().connection.dbapi_connection
+        with raw.cursor() as cursor, cursor.copy(self._copy) as copy:
+            for row in rows:
+                copy.write_row(row)
+        return count
 
 
 def _converted(values: Sequence[Any], process: Callable[[Any], Any]) -> list[Any]:

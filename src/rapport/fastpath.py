@@ -341,7 +341,10 @@ def stored(session: Session, column: Any, keys: Sequence[str]) -> set[str]:
 
 
 def insert_customers(
-    session: Session, customers: Sequence[QuickCustomer], now: dt.datetime
+    session: Session,
+    customers: Sequence[QuickCustomer],
+    now: dt.datetime,
+    digests: Mapping[str, str] | None = None,
 ) -> dict[str, int]:
     """Insert customers known to be new, with their consent log, tags and interests.
 
@@ -368,6 +371,7 @@ def insert_customers(
             spend_365d=Decimal(0),
             created_at=now,
             updated_at=now,
+            import_digest=(digests or {}).get(customer.external_id),
         )
         rows.append([row[name] for name in CUSTOMER_COLUMNS])
     RowWriter(session, Customer, CUSTOMER_COLUMNS).write(rows)

@@ -26,6 +26,7 @@ import hashlib
 import io
 import json
 import zoneinfo
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -206,10 +207,16 @@ def import_file(
 
     quick: list[tuple[int, Mapping[str, Any], Any]] = []
     touched: set[int] = set()
+    # Customers: each row's digest, stored with the customer; an unchanged row of the
+    # next import is skipped before it is validated (see ``_unchanged``).
+    digests: dict[str, str] | None = {} if kind is ImportKind.CUSTOMERS else None
+    salt = _digest_salt(kind, settings)
 
     def flush() -> None:
         if quick:
-            for line, raw in _write_quick(store, kind, quick, batch, result, report, now, touched):
+            for line, raw in _write_quick(
+                store, kind, quick, batch, result, report, now, touched, digests
+            ):
                 try:
                     batch.append((line, raw, _validate(kind, raw, zone)))
                 except _RowInvalid as invalid:
@@ -217,14 +224,17 @@ def import_file(
             quick.clear()
             batch.sort(key=lambda item: item[0])  # within a batch, the last row wins
         if batch:
-            _write_batch(store, kind, batch, result, report, now)
+            _write_batch(store, kind, batch, result, report, now, digests)
             batch.clear()
+        if digests is not None:
+            digests.clear()
         statistics.update(result.created)
 
-    statistics = _Statistics(session, kind)
-    with files:
-        for line, raw in source.rows():
-            result.rows += 1
+    def take(read: list[_Row]) -> None:
+        """Validate and queue a batch of the file's rows, less those unchanged."""
+        if digests is not None:
+            read = _unchanged(store, read, salt + _header_salt(source), digests, result)
+        for line, raw, _ in read:
             fast = _quick(kind, raw, zone)
             if fast is not None:
                 quick.append((line, raw, fast))
@@ -235,11 +245,20 @@ def import_file(
                     report(line, raw, invalid.problems)
                 else:
                     batch.append((line, raw, model))
-            if len(batch) + len(quick) >= BATCH:
-                flush()
+        flush()
+
+    statistics = _Statistics(session, kind)
+    with files:
+        read: list[_Row] = []
+        for row in source.rows():
+            result.rows += 1
+            read.append(row)
+            if len(read) >= BATCH:
+                take(read)
+                read = []
             if on_progress is not None and result.rows % 500 == 0:
                 on_progress(result.rows)
-        flush()
+        take(read)
         store.refresh_purchase_rollups(touched, now)
         if result.created:
             statistics.analyze()
@@ -253,11 +272,76 @@ def import_file(
     return result
 
 
+# ---------------------------------------------------------------------------- unchanged rows
+
+#: Bumped when the same row would be stored differently (a new normalisation), so rows
+#: imported by an older version are read again.
+DIGEST_VERSION = 1
+
+
+def _digest_salt(kind: ImportKind, settings: Settings) -> bytes:
+    """What besides the row decides what is stored: the business's time zone (for times
+    without an offset) and its currency."""
+    business = settings.business
+    return f"{DIGEST_VERSION}|{kind.value}|{business.timezone}|{business.currency}|".encode()
+
+
+def _header_salt(source: _Source) -> bytes:
+    """A CSV file's columns, in order: its rows' texts are their cells alone."""
+    return ("\x1e".join(source.header) + "|").encode()
+
+
+def row_digest(text: str, salt: bytes) -> str:
+    """A digest of a row's text as read (see :meth:`_Source.rows`)."""
+    return hashlib.blake2b(salt + text.encode(), digest_size=16).hexdigest()
+
+
+def _unchanged(
+    store: Store,
+    rows: list[_Row],
+    salt: bytes,
+    digests: dict[str, str],
+    result: ImportResult,
+) -> list[_Row]:
+    """The rows to read: those whose customer's stored digest is not this row's. The
+    others are counted ``unchanged`` and touch nothing. ``digests`` gets the digest of
+    each row to read whose customer it names once: a customer named twice stores none,
+    so their next import reads their rows again."""
+    keyed: list[tuple[_Row, str | None, str | None]] = []
+    for row in rows:
+        key = row[1].get("external_id")
+        key = key.strip() if isinstance(key, str) else None
+        if key and (len(key) > 255 or "\x00" in key):
+            key = None  # no such customer can be stored: the row is read (and refused)
+        text = row[2]
+        keyed.append((row, key, None if text is None or not key else row_digest(text, salt)))
+    stored = store.import_digests(key for _, key, _ in keyed if key)
+    counts = Counter(key for _, key, _ in keyed)
+    kept = []
+    for row, key, digest in keyed:
+        if key is None or digest is None:
+            kept.append(row)
+            continue
+        # A customer named twice in the batch is read in full: the rows may differ.
+        once = counts[key] == 1
+        if once and stored.get(key) == digest:
+            result.unchanged += 1
+            continue
+        if once:
+            digests[key] = digest
+        kept.append(row)
+    return kept
+
+
 # ---------------------------------------------------------------------------- reading
 
 
 def _is_jsonl(path: Path) -> bool:
     return path.suffix.lower() in {".jsonl", ".ndjson"}
+
+
+#: A row as read: its line number, its cells by column, and its text (see _Source.rows).
+_Row = tuple[int, dict[str, Any], str | None]
 
 
 class _Source:
@@ -270,8 +354,11 @@ class _Source:
         self.jsonl = _is_jsonl(path)
         self.header: list[str] = []
 
-    def rows(self) -> Iterator[tuple[int, dict[str, Any]]]:
-        """(line number, row) pairs, streamed; the format follows the file's extension.
+    def rows(self) -> Iterator[_Row]:
+        """(line number, row, text) triples, streamed; the format follows the file's
+        extension. The text is what an unchanged row is recognised by (see
+        :func:`row_digest`): the CSV row's cells joined, or the JSONL line; None for a
+        row that cannot be valid.
 
         A row that cannot be validated as it is carries what the rejects file needs:
         ``__cells__`` (a CSV row of the wrong length: its cells), ``__error__`` (a JSONL
@@ -315,9 +402,7 @@ def _where_not_utf8(path: Path, error: UnicodeDecodeError) -> ImportFileError:
     )
 
 
-def _csv_rows(
-    path: Path, kind: ImportKind, header_out: list[str]
-) -> Iterator[tuple[int, dict[str, Any]]]:
+def _csv_rows(path: Path, kind: ImportKind, header_out: list[str]) -> Iterator[_Row]:
     reader = csv.reader(_lines(path))
     try:
         header = next(reader, None)
@@ -333,26 +418,32 @@ def _csv_rows(
         for values in reader:
             line = last_line + 1
             last_line = reader.line_num
-            joined = "".join(values)
+            # Cells joined by the unit separator: blank when every cell is (it counts as
+            # white space), and the text an unchanged row is recognised by.
+            joined = "\x1f".join(values)
             if not joined.strip():
                 continue
             if "'" in joined:  # only then can a cell be defused (one search a row)
                 values = [undefuse(value) for value in values]
+                joined = "\x1f".join(values)
             if len(values) != len(names):
                 uneven: dict[str, Any] = dict(zip(names, values, strict=False))
                 uneven.pop(ERROR_COLUMN, None)
                 uneven["__cells__"] = values
-                yield line, uneven
+                yield line, uneven, None
                 continue
             row = dict(zip(names, values, strict=True))
             if ignored is not None:
                 del row[ERROR_COLUMN]
-            yield line, row
+                joined = "\x1f".join(row.values())
+            if joined.count("\x1f") != len(row) - 1:  # a separator inside a cell
+                joined = repr(list(row.values()))
+            yield line, row, joined
     except csv.Error as error:
         raise ImportFileError(f"{path}: line {reader.line_num}: not valid CSV ({error})") from None
 
 
-def _jsonl_rows(path: Path, kind: ImportKind) -> Iterator[tuple[int, dict[str, Any]]]:
+def _jsonl_rows(path: Path, kind: ImportKind) -> Iterator[_Row]:
     allowed = {*COLUMNS[kind], *OPTIONAL_COLUMNS[kind]}
     for line, text in enumerate(_lines(path), start=1):
         if not text.strip():
@@ -360,17 +451,17 @@ def _jsonl_rows(path: Path, kind: ImportKind) -> Iterator[tuple[int, dict[str, A
         try:
             value = json.loads(text)
         except ValueError as error:
-            yield line, {"__error__": f"not valid JSON ({error})", "__text__": text}
+            yield line, {"__error__": f"not valid JSON ({error})", "__text__": text}, None
             continue
         if not isinstance(value, dict):
-            yield line, {"__error__": "each line must be one JSON object", "__text__": text}
+            yield line, {"__error__": "each line must be one JSON object", "__text__": text}, None
             continue
         value.pop(ERROR_COLUMN, None)
         unknown = sorted(set(value) - allowed)
         if unknown:
-            yield line, {**value, "__error__": f"unknown field {unknown[0]!r}"}
+            yield line, {**value, "__error__": f"unknown field {unknown[0]!r}"}, None
             continue
-        yield line, value
+        yield line, value, text.strip()
 
 
 def _check_header(path: Path, kind: ImportKind, names: list[str]) -> None:
@@ -514,9 +605,10 @@ def _write_batch(
     result: ImportResult,
     report: Callable[[int, Mapping[str, Any], list[tuple[str, str]]], None],
     now: dt.datetime,
+    digests: Mapping[str, str] | None = None,
 ) -> None:
     if kind is ImportKind.CUSTOMERS:
-        summary = store.upsert_customers([model for _, _, model in batch], now)
+        summary = store.upsert_customers([model for _, _, model in batch], now, digests=digests)
     else:
         _, good = _of_stored_customers(store, batch, lambda model: model.customer_id, report)
         if not good:
@@ -568,6 +660,7 @@ def _write_quick(
     report: Callable[[int, Mapping[str, Any], list[tuple[str, str]]], None],
     now: dt.datetime,
     touched: set[int],
+    digests: Mapping[str, str] | None = None,
 ) -> list[tuple[int, Mapping[str, Any]]]:
     """Insert the fast-path rows that are surely new; return the others (line, raw) for
     the full path: rows whose key repeats in the batch or is already stored. The
@@ -588,7 +681,7 @@ def _write_quick(
         else:
             new.append((line, raw, item))
     if kind is ImportKind.CUSTOMERS:
-        fastpath.insert_customers(session, [item for _, _, item in new], now)
+        fastpath.insert_customers(session, [item for _, _, item in new], now, digests)
         result.created += len(new)
         return others
     customer_ids, known = _of_stored_customers(store, new, lambda item: item.customer, report)

@@ -158,6 +158,7 @@ def erase_customer(session: Session, external_id: str, now: dt.datetime) -> bool
             status=CustomerStatus.INACTIVE,
             erased_at=now,
             updated_at=now,
+            import_digest=None,
         )
         .execution_options(synchronize_session=False)
     )

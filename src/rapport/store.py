@@ -363,13 +363,27 @@ class Store:
 
     # ------------------------------------------------------------------ customers
 
-    def upsert_customers(self, customers: Sequence[CustomerIn], now: dt.datetime) -> WriteSummary:
-        """Create or update customers by ``external_id``, logging consent changes."""
+    def upsert_customers(
+        self,
+        customers: Sequence[CustomerIn],
+        now: dt.datetime,
+        *,
+        digests: Mapping[str, str] | None = None,
+    ) -> WriteSummary:
+        """Create or update customers by ``external_id``, logging consent changes.
+
+        An import passes each row's ``digests`` (by external id), stored with the row;
+        any other upsert clears the stored digest of the customers it names, so their
+        next import reads their rows again.
+        """
         # Within one batch the last entry for an external id wins, like repeated upserts.
         latest = {customer.external_id: customer for customer in customers}
+        digest_of = digests or {}
         before = self._consent_state(latest.keys())
         new_rows = [
-            self._new_customer_row(c, now) for key, c in latest.items() if key not in before
+            self._new_customer_row(c, now, digest_of.get(key))
+            for key, c in latest.items()
+            if key not in before
         ]
         fresh, _ = self._insert_new(Customer, new_rows, "external_id")
         inserted = {row["external_id"] for row in fresh}
@@ -381,17 +395,62 @@ class Store:
             for key in existing
             if (row := self._changed_customer_row(latest[key], ids[key], current[key], now))
         ]
+        changed = {row["id"] for row in updates}
+        for row in updates:
+            row["import_digest"] = digest_of.get(row.pop("_external_id"))
+        # Rows whose values did not change still take the digest of the row they came
+        # from (an import), or lose a stored one (any other upsert).
+        updates += [
+            {"id": ids[key], "import_digest": digest_of.get(key)}
+            for key in existing
+            if ids[key] not in changed and current[key]["import_digest"] != digest_of.get(key)
+        ]
         for batch in chunked(updates):
             self.session.execute(update(Customer), list(batch))
         self._log_upsert_consent(latest, before, ids, now)
         self._sync_lists(latest, ids)
         return WriteSummary(
-            created=len(inserted), unchanged=len(existing) - len(updates), updated=len(updates)
+            created=len(inserted), unchanged=len(existing) - len(changed), updated=len(changed)
+        )
+
+    def import_digests(self, external_ids: Iterable[str]) -> dict[str, str]:
+        """The stored digest of each of these customers' last imported row, if any.
+
+        Straight to the driver: a nightly re-import asks this for every row of the file,
+        and building the statement cost more than running it.
+        """
+        connection = self.session.connection()
+        mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+        found: dict[str, str] = {}
+        for batch in chunked(sorted(set(external_ids)), 1000):
+            marks = ", ".join([mark] * len(batch))
+            sql = (
+                "SELECT external_id, import_digest FROM rapport_customer "
+                f"WHERE import_digest IS NOT NULL AND external_id IN ({marks})"
+            )
+            found.update(connection.exec_driver_sql(sql, tuple(batch)).all())
+        return found
+
+    def forget_import(self, customer_id: int) -> None:
+        """A write outside an import changed the customer: their next import reads
+        their row again instead of trusting its digest."""
+        self.session.execute(
+            update(Customer)
+            .where(Customer.id == customer_id, Customer.import_digest.is_not(None))
+            .values(import_digest=None)
+            .execution_options(synchronize_session="fetch")
         )
 
     def _stored_fields(self, external_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
         """The stored values of the fields an upsert may change, to skip no-op updates."""
-        names = [*_PLAIN_FIELDS, "birth_month", "birth_day", "birth_year", "do_not_contact"]
+        names = [
+            *_PLAIN_FIELDS,
+            "birth_month",
+            "birth_day",
+            "birth_year",
+            "do_not_contact",
+            "import_digest",
+        ]
         columns = [getattr(Customer, name) for name in names]
         stored: dict[str, dict[str, Any]] = {}
         for id_batch in chunked(sorted(external_ids)):
@@ -419,7 +478,9 @@ class Store:
                 state[external_id] = values
         return state
 
-    def _new_customer_row(self, customer: CustomerIn, now: dt.datetime) -> dict[str, Any]:
+    def _new_customer_row(
+        self, customer: CustomerIn, now: dt.datetime, digest: str | None = None
+    ) -> dict[str, Any]:
         row: dict[str, Any] = {field: getattr(customer, field) for field in _PLAIN_FIELDS}
         row.update(_birthday_columns(customer.birthday))
         given_at = customer.consent_at or now
@@ -442,6 +503,7 @@ class Store:
             last_contact_at=None,
             created_at=now,
             updated_at=now,
+            import_digest=digest,
         )
         return row
 
@@ -464,7 +526,12 @@ class Store:
         changed = {name: value for name, value in wanted.items() if current.get(name) != value}
         if not changed:
             return None
-        return {"id": customer_id, "updated_at": now, **changed}
+        return {
+            "id": customer_id,
+            "updated_at": now,
+            "_external_id": customer.external_id,
+            **changed,
+        }
 
     def _log_upsert_consent(
         self,
@@ -724,6 +791,7 @@ class Store:
         else:
             for name, value in _interest_columns(interest, False).items():
                 setattr(row, name, value)
+        self.forget_import(customer_id)
         self.session.flush()
         return InterestOut.model_validate(row)
 
@@ -736,12 +804,13 @@ class Store:
         )
         if not _rowcount(result):
             raise NotFoundError(f"customer {external_id!r} has no interest {topic!r}")
+        self.forget_import(customer_id)
 
     def add_family_member(self, external_id: str, member: FamilyMemberIn) -> FamilyMemberOut:
-        row = FamilyMember(
-            customer_id=self.require_customer_id(external_id), **_family_columns(member, True)
-        )
+        customer_id = self.require_customer_id(external_id)
+        row = FamilyMember(customer_id=customer_id, **_family_columns(member, True))
         self.session.add(row)
+        self.forget_import(customer_id)
         self.session.flush()
         return family_member_out(row)
 
@@ -761,6 +830,7 @@ class Store:
         else:
             for name, value in _important_date_columns(date, True).items():
                 setattr(row, name, value)
+        self.forget_import(customer_id)
         self.session.flush()
         return important_date_out(row)
 
@@ -774,6 +844,7 @@ class Store:
         )
         if not _rowcount(result):
             raise NotFoundError(f"customer {external_id!r} has no {what} with id {row_id}")
+        self.forget_import(customer_id)
 
     # ------------------------------------------------------------------ purchases
 
@@ -1301,6 +1372,7 @@ class Store:
             setattr(customer, f"{column}_at", at)
             setattr(customer, f"{column}_source", consent.source)
             customer.updated_at = now
+            customer.import_digest = None
             self.session.add(
                 ConsentChange(
                     customer_id=customer.id,
@@ -1337,6 +1409,7 @@ class Store:
             )
             customer.do_not_contact = value
             customer.updated_at = now
+            customer.import_digest = None
             self.session.flush()
         return customer_out(customer)
 

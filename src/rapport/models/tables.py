@@ -164,6 +164,9 @@ class Customer(Base):
     created_at: Mapped[dt.datetime]
     updated_at: Mapped[dt.datetime]
     erased_at: Mapped[dt.datetime | None]
+    #: A digest of the file row this customer was last imported from (see importing):
+    #: the next import of the same row skips it unread. Any other write clears it.
+    import_digest: Mapped[str | None] = mapped_column(String(32))
 
     tags: Mapped[list[CustomerTag]] = relationship(
         cascade="all, delete-orphan", passive_deletes=True, order_by="CustomerTag.tag"
