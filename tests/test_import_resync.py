@@ -168,3 +168,15 @@ def test_an_unchanged_jsonl_file_is_skipped_too(
     with writes(engine) as statements:
         again = crm.import_file("customers", path)
     assert (again.unchanged, statements) == (20, [])
+
+
+def test_a_row_that_changes_only_consent_counts_as_updated(crm: Rapport, export: Path) -> None:
+    crm.import_file("customers", export)
+    export.write_text(
+        export.read_text().replace(
+            "C-4,Name4,fi,vip,sailing;jazz,granted", "C-4,Name4,fi,vip,sailing;jazz,refused"
+        )
+    )
+    again = crm.import_file("customers", export)
+    assert (again.updated, again.unchanged) == (1, 49)
+    assert crm.get_profile("C-4").consent[Channel.EMAIL].state is ConsentState.REFUSED

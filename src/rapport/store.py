@@ -407,7 +407,8 @@ class Store:
         ]
         for batch in chunked(updates):
             self.session.execute(update(Customer), list(batch))
-        self._log_upsert_consent(latest, before, ids, now)
+        # A new consent answer is a change too (a planned task may have to go).
+        changed |= self._log_upsert_consent(latest, before, ids, now)
         self._sync_lists(latest, ids)
         return WriteSummary(
             created=len(inserted), unchanged=len(existing) - len(changed), updated=len(changed)
@@ -539,8 +540,9 @@ class Store:
         before: Mapping[str, Mapping[ConsentScope, str]],
         ids: Mapping[str, int],
         now: dt.datetime,
-    ) -> None:
-        """Log consent differences and write the changed channels' state, when and where."""
+    ) -> set[int]:
+        """Log consent differences and write the changed channels' state, when and where;
+        returns the stored customers whose consent changed."""
         log: list[dict[str, Any]] = []
         channel_updates: list[dict[str, Any]] = []
         for external_id, customer in latest.items():
@@ -579,6 +581,7 @@ class Store:
         for batch in chunked(channel_updates):
             self.session.execute(update(Customer), list(batch))
         insert_rows(self.session, ConsentChange, log)
+        return {row["id"] for row in channel_updates}
 
     def _sync_lists(self, latest: Mapping[str, CustomerIn], ids: Mapping[str, int]) -> None:
         tags = {ids[k]: c.tags for k, c in latest.items() if c.tags is not None}
