@@ -100,6 +100,7 @@ class Roster:
             for member in staff
         }
         self._business_days = working_days
+        self._works: dict[tuple[str, dt.date], bool] = {}  # asked per occasion and day
         self._speakers = lru_cache(maxsize=256)(self._find_speakers)
 
     def __bool__(self) -> bool:
@@ -110,11 +111,16 @@ class Roster:
 
     def works_on(self, name: str, day: dt.date) -> bool:
         """A weekday they work, not one of their days off, not a public holiday."""
-        person = self.people[name]
-        if day.weekday() not in person.weekdays or day in person.off:
-            return False
-        # Weekends are the person's call (``days``); public holidays are the business's.
-        return not self._business_days.is_holiday(day)
+        known = self._works.get((name, day))
+        if known is None:
+            person = self.people[name]
+            # Weekends are the person's call (``days``); holidays are the business's.
+            known = self._works[name, day] = (
+                day.weekday() in person.weekdays
+                and day not in person.off
+                and not self._business_days.is_holiday(day)
+            )
+        return known
 
     def limit(self, name: str, kind: str) -> int | None:
         """Their tasks of ``kind`` a working day may hold; None: unlimited."""

@@ -641,7 +641,9 @@ class Planner:
         )
         customers = {item.occasion.customer_id for item in service}
         customers.update(to_place)
-        chosen = sticky_people(ctx.session, customers, roster.people)
+        # Customers whose owner is on staff have their person; only the others stick.
+        unowned = [cid for cid in customers if facts[cid].owner not in roster]
+        chosen = sticky_people(ctx.session, unowned, roster.people)
 
         def wanted(item: Candidate) -> Wanted:
             occasion, customer = item.occasion, facts[item.occasion.customer_id]
@@ -687,8 +689,9 @@ class Planner:
             for customer_id in to_place
         }
         items = {item.occasion.occasion_key: item for group in to_place.values() for item in group}
+        demands = {key: wanted(item) for key, item in items.items()}
         outcomes = place_with_capacity(
-            [wanted(item) for item in items.values()], budgets=budgets, load=load, chosen=chosen
+            list(demands.values()), budgets=budgets, load=load, chosen=chosen
         )
         waiting: list[Waiting] = []
         for key, outcome in outcomes.items():
@@ -728,7 +731,7 @@ class Planner:
                         due_on=occasion.due_on,
                         window_end=occasion.window_end,
                         priority=occasion.priority,
-                        assigned_to=wanted(items[key]).person or chosen.get(occasion.customer_id),
+                        assigned_to=demands[key].person or chosen.get(occasion.customer_id),
                         context=occasion.context,
                         anchor_at=occasion.anchor_at,
                     )

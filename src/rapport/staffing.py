@@ -60,11 +60,14 @@ def sticky_people(
     if not names:
         return found
     connection = session.connection()
+    # The person is matched through an expression, not the column: an index on a few
+    # staff names would read every task they ever had, once per batch of customers,
+    # where the customers' own index reads only their few tasks.
     latest = (
         select(func.max(OutreachTask.id))
         .where(
             OutreachTask.customer_id.in_(bindparam("ids", expanding=True)),
-            OutreachTask.assigned_to.in_(sorted(names)),
+            func.coalesce(OutreachTask.assigned_to, "").in_(sorted(names)),
         )
         .group_by(OutreachTask.customer_id)
     )
