@@ -2,6 +2,7 @@
 
     python benchmarks/drain.py --customers 100000 --days 10 --staff 20
     python benchmarks/drain.py --customers 100000 --only check_in_call
+    python benchmarks/drain.py --customers 100000 --staff 0   # the same days without staff
 
 Imports a generated customer base once (SQLite, a temp folder), puts ``--staff`` people
 on staff (``generate.staff``: half named like owners, half assigned by language; 10
@@ -15,9 +16,11 @@ created, what waits, and whether the calls went in value order; at the end it ch
 (c) value order: each day, every check-in still waiting against the calls created that
     day for the people who could take it (its bound person, or anyone speaking its
     language when nobody is bound): a waiting check-in that outspends a call placed on
-    a day inside its window is an inversion; one that outspends only calls placed
-    after its window ends is counted apart ("edge": its window closes within the plan's
-    days, and it is re-offered with a new window the day after it closes). Also, per
+    a day inside its window, a day its contact budget had room for, is an inversion;
+    one whose budget was full on those days is counted apart ("budget": its other,
+    higher-priority tasks took the customer's contacts), and so is one that outspends
+    only calls placed after its window ends ("edge": its window closes within the
+    plan's days, and it is re-offered with a new window the day after). Also, per
     day, how many people were given a call cheaper than one they could have taken,
     and the share of all called customers whose spend is at least the median of those
     still waiting at the end.
@@ -44,9 +47,10 @@ from run import AS_OF, bench_settings, past_limits
 from sqlalchemy import Engine, func, select
 
 from rapport import Rapport, create_engine
-from rapport.capacity import Roster
+from rapport.capacity import ContactBudget, Roster
 from rapport.dates import WorkingDays
 from rapport.models.tables import Customer, OutreachTask, WaitingOccasion
+from rapport.staffing import LOADED_STATUSES
 
 CHECK_IN = "check_in_call"
 
@@ -104,6 +108,26 @@ def waiting_now(engine: Engine) -> list[Waits]:
         return [Waits(*row) for row in connection.execute(stmt)]
 
 
+def waiting_task_days(engine: Engine, since: dt.date) -> dict[int, list[dt.date]]:
+    """The days of the tasks that count against the contact budget (open or done, not
+    service) from ``since``, of the customers with a check-in waiting."""
+    stmt = (
+        select(OutreachTask.customer_id, OutreachTask.due_on)
+        .join(WaitingOccasion, WaitingOccasion.customer_id == OutreachTask.customer_id)
+        .where(
+            WaitingOccasion.rule == CHECK_IN,
+            OutreachTask.status.in_(LOADED_STATUSES),
+            OutreachTask.service.is_(False),
+            OutreachTask.due_on >= since,
+        )
+    )
+    days: dict[int, list[dt.date]] = defaultdict(list)
+    with engine.connect() as connection:
+        for customer, day in connection.execute(stmt):
+            days[customer].append(day)
+    return days
+
+
 def created_by_kind(engine: Engine, after_id: int) -> Counter[str]:
     """Tasks created after task ``after_id`` per kind (missed records apart)."""
     stmt = (
@@ -158,15 +182,17 @@ def main() -> None:
 
     header = (
         "day", "as_of", "wd", "plan s", "load", "check-ins", "other calls", "cards",
-        "waiting", "wait total", "people", "inverted", "edge", "min called", "max waiting",
+        "waiting", "wait total", "people", "inverted", "budget", "edge", "min called",
+        "max waiting",
     )  # fmt: skip
-    widths = (3, 10, 3, 7, 5, 9, 11, 6, 8, 10, 6, 8, 6, 10, 11)
+    widths = (3, 10, 3, 7, 5, 9, 11, 6, 8, 10, 6, 8, 6, 6, 10, 11)
     print("\n" + " ".join(f"{h:>{w}}" for h, w in zip(header, widths, strict=True)))
     working_days = WorkingDays(settings.business.country)
     seconds: list[float] = []
     called: dict[int, list[tuple[int, Called]]] = defaultdict(list)  # customer: (day, call)
     inversions: list[str] = []
-    edges = 0
+    edges = budgeted = 0
+    caps = settings.caps
     waiting: list[Waits] = []
     for offset in range(args.days):
         as_of = AS_OF + dt.timedelta(days=offset)
@@ -181,6 +207,7 @@ def main() -> None:
         for call in today:
             called[call.customer].append((offset + 1, call))
         waiting = waiting_now(engine)
+        taken = waiting_task_days(engine, as_of - dt.timedelta(days=caps.per_days))
         # The cheapest call each person was given today, per day it is due on.
         cheapest: dict[str, dict[dt.date, Called]] = defaultdict(dict)
         for call in today:
@@ -188,7 +215,7 @@ def main() -> None:
             if held is None or call.spend < held.spend:
                 cheapest[call.person][call.day] = call
         given_worse: set[str] = set()
-        day_inversions = day_edges = 0
+        day_inversions = day_edges = day_budgeted = 0
         for wait in waiting:
             first = max(wait.earliest, as_of)
             people = (wait.person,) if wait.person else roster.speakers(wait.language)
@@ -199,6 +226,13 @@ def main() -> None:
                 if call.spend < wait.spend
             ]
             inside = [call for call in worse if first <= call.day <= wait.window_end]
+            budget = ContactBudget(
+                taken.get(wait.customer, ()), max_touches=caps.max_touches, per_days=caps.per_days
+            )
+            if inside and not any(budget.fits(call.day) for call in inside):
+                day_budgeted += 1
+                continue
+            inside = [call for call in inside if budget.fits(call.day)]
             if inside:
                 day_inversions += 1
                 given_worse.update(call.person for call in inside)
@@ -212,6 +246,7 @@ def main() -> None:
             elif worse:
                 day_edges += 1
         edges += day_edges
+        budgeted += day_budgeted
         check_ins = report.rules[CHECK_IN]
         row = (
             offset + 1,
@@ -226,6 +261,7 @@ def main() -> None:
             f"{sum(rule.waiting for rule in report.rules.values()):,}",
             f"{len(given_worse)}/{len(cheapest)}",
             f"{day_inversions:,}",
+            f"{day_budgeted:,}",
             f"{day_edges:,}",
             f"{min(call.spend for call in today):.0f}" if today else "-",
             f"{max(wait.spend for wait in waiting):.0f}" if waiting else "-",
@@ -252,8 +288,9 @@ def main() -> None:
             not past and not nobody,
         ),
         (
-            "(c) waiting check-ins outspending a call placed inside their window, summed "
-            f"over the days: {len(inversions):,} (edge: only after their window: {edges:,})",
+            "(c) waiting check-ins outspending a call placed inside their window on a day "
+            f"their budget allowed, summed over the days: {len(inversions):,} (budget full: "
+            f"{budgeted:,}; edge, only after their window: {edges:,})",
             not inversions,
         ),
     ]
@@ -272,8 +309,8 @@ def main() -> None:
         print(f"{'OK  ' if ok else 'FAIL'} {line}")
     for line in (*(f"past: {p}" for p in past[:10]), *inversions[:20]):
         print(f"     {line}")
-    for customer, calls in list(twice.items())[:10]:
-        print(f"     twice: customer {customer}: {calls}")
+    for customer, made in list(twice.items())[:10]:
+        print(f"     twice: customer {customer}: {made}")
 
 
 if __name__ == "__main__":

@@ -46,7 +46,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from generate import generated, staff
 from sqlalchemy import Engine, func, select, text
 
-from rapport import PlanReport, Rapport, Settings, create_engine, parse_settings
+from rapport import PlanReport, Rapport, Settings, TaskStatus, create_engine, parse_settings
 from rapport.capacity import Roster
 from rapport.dates import WorkingDays
 from rapport.models.tables import OutreachTask
@@ -115,13 +115,16 @@ def task_kinds(engine: Engine) -> dict[str, Counter[str]]:
 def past_limits(engine: Engine, settings: Settings) -> tuple[list[str], dict[str, int], int]:
     """Each person's days against ``per_day``: the (person, kind, day) past their limit
     (service tasks aside, which may go past it), the most tasks of each limited kind on
-    one person's day, and the tasks of a limited kind assigned to nobody on staff."""
+    one person's day, and the tasks of a limited kind assigned to nobody on staff.
+
+    A task counts on its day while open or done, and after it expired too (its day has
+    passed; it held the place then)."""
     roster = Roster(settings.staff, WorkingDays(settings.business.country))
     limited = sorted({kind for person in roster.people.values() for kind in person.limits})
     stmt = (
         select(OutreachTask.assigned_to, OutreachTask.kind, OutreachTask.due_on, func.count())
         .where(
-            OutreachTask.status.in_(LOADED_STATUSES),
+            OutreachTask.status.in_((*LOADED_STATUSES, TaskStatus.EXPIRED)),
             OutreachTask.service.is_(False),
             OutreachTask.kind.in_(limited),
         )
@@ -132,7 +135,7 @@ def past_limits(engine: Engine, settings: Settings) -> tuple[list[str], dict[str
     nobody = 0
     with engine.connect() as connection:
         for person, kind, day, count in connection.execute(stmt):
-            if person not in roster:
+            if person is None or person not in roster:
                 nobody += count
                 continue
             limit = roster.limit(person, str(kind))
