@@ -3,8 +3,9 @@
     python benchmarks/generate.py --customers 100000 --out /tmp/bench
 
 N customers (birthdays spread over the year, 29 February included, six languages, 10%
-with interests), about 5 purchases each over three years with a heavy-tailed amount
-distribution, and interactions for a third of them. The same seed gives the same files.
+with interests, owners ``staff0`` to ``staff19``), about 5 purchases each over three years
+with a heavy-tailed amount distribution, and interactions for a third of them. The same
+seed gives the same files; ``generated`` keeps them in a folder and reuses them.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import csv
 import datetime as dt
 import random
 from pathlib import Path
+from typing import Any
 
 LANGUAGES = (
     ("en", "Europe/London", "GB"),
@@ -27,6 +29,8 @@ FIRST = ("Aino", "Oscar", "Lucía", "Zofia", "Giulia", "Elsa", "Jack", "Eino", "
 LAST = ("Virtanen", "Andersson", "García", "Nowak", "Rossi", "Smith", "Laine", "Ricci")
 INTERESTS = ("sailing", "golf", "jazz", "cooking", "gardening", "photography", "wine")
 ITEMS = ("Coffee beans", "Rain jacket", "Leather boots", "Espresso machine", "Gift card")
+#: Customer n's owner is ``staff{n % OWNERS}``.
+OWNERS = 20
 CUSTOMER_COLUMNS = (
     "external_id", "first_name", "last_name", "email", "phone", "address_line1",
     "postal_code", "city", "country", "language", "timezone", "birthday", "customer_since",
@@ -85,7 +89,7 @@ def generate(customers: int, out: Path, *, seed: int = 42, as_of: dt.date) -> di
                     (start - dt.timedelta(days=rng.randint(0, 2000))).isoformat(),
                     "vip" if rng.random() < 0.02 else "",
                     ";".join(rng.sample(INTERESTS, 2)) if rng.random() < 0.1 else "",
-                    f"staff{n % 20}",
+                    f"staff{n % OWNERS}",
                     rng.choice(("granted", "unknown", "refused")),
                     rng.choice(("granted", "unknown")),
                     "unknown",
@@ -117,6 +121,41 @@ def generate(customers: int, out: Path, *, seed: int = 42, as_of: dt.date) -> di
                     (external_id, moment.isoformat(), "call", "outbound", "Checked in", "staff1")
                 )
     return paths
+
+
+def generated(customers: int, out: Path, *, seed: int = 42, as_of: dt.date) -> dict[str, Path]:
+    """The files of ``generate``, reused when ``out`` already holds them for the same
+    customers, seed and day (a stamp file says which)."""
+    stamp = out / "generated.txt"
+    wanted = f"{customers} {seed} {as_of.isoformat()}\n"
+    paths = {name: out / f"{name}.csv" for name in ("customers", "purchases", "interactions")}
+    if stamp.exists() and stamp.read_text() == wanted and all(p.exists() for p in paths.values()):
+        return paths
+    stamp.unlink(missing_ok=True)
+    paths = generate(customers, out, seed=seed, as_of=as_of)
+    stamp.write_text(wanted)
+    return paths
+
+
+def staff(count: int, *, calls: int = 10, cards: int = 20) -> list[dict[str, Any]]:
+    """``count`` ``[[staff]]`` entries for the generated customers.
+
+    The first half (rounded up) are named like owners (``staff0``, ``staff1``, ...), so
+    those owners' customers are bound to them; the rest (``agent10``, ...) own nobody,
+    so the customers of the owners left off the staff are assigned by language. Person
+    ``i`` speaks languages ``i`` and ``i + 1`` of the six, so each language has speakers
+    once there are three people or more.
+    """
+    codes = [code for code, _, _ in LANGUAGES]
+    owners = min((count + 1) // 2, OWNERS)
+    return [
+        {
+            "name": f"staff{i}" if i < owners else f"agent{i}",
+            "languages": [codes[i % len(codes)], codes[(i + 1) % len(codes)]],
+            "per_day": {"call": calls, "card": cards},
+        }
+        for i in range(count)
+    ]
 
 
 def main() -> None:

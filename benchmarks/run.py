@@ -2,6 +2,7 @@
 
     python benchmarks/run.py --customers 10000 --runs 3
     python benchmarks/run.py --customers 10000 --db postgresql://user@host/db
+    python benchmarks/run.py --customers 1000000 --runs 1 --staff 20 --data /tmp/bench-1m
 
 Each run starts from an empty database: import (through the public API), the first plan
 of a day, the same plan again, the next day's plan, rendering the outreach list of every
@@ -11,6 +12,13 @@ baseline runs too: the smallest hand-written SQL (Python's ``sqlite3``) that fin
 same kinds of occasions through the same indexes and inserts as many rows; the table
 shows rapport's time divided by the baseline's. Peak RSS is the process's high-water
 mark after each step.
+
+With ``--staff N`` (SQLite), N ``[[staff]]`` people (``generate.staff``: 10 calls and 20
+cards a day each) plan the same day too: the imported database is copied before the
+first plan, and the copy's first plan runs with staff in a fresh process (its own peak
+RSS) right after the plan without staff. The section under the table compares the two
+and checks the placed calls and cards against the capacity of the horizon and each
+person's days. ``--data`` keeps the generated files in a folder and reuses them.
 """
 
 from __future__ import annotations
@@ -26,17 +34,27 @@ import statistics
 import sys
 import tempfile
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
+from collections.abc import Collection
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from generate import generate
-from sqlalchemy import text
+from generate import generated, staff
+from sqlalchemy import Engine, func, select, text
 
-from rapport import PlanReport, Rapport, create_engine, parse_settings
+from rapport import PlanReport, Rapport, Settings, TaskStatus, create_engine, parse_settings
+from rapport.capacity import Roster
+from rapport.dates import WorkingDays
+from rapport.models.tables import OutreachTask
+from rapport.rules import BUILTIN_RULES
+from rapport.staffing import LOADED_STATUSES
 
 AS_OF = dt.date(2026, 11, 23)
+NOW = dt.datetime.combine(AS_OF, dt.time(5), tzinfo=dt.UTC)
 
 
 def rss_mb() -> float:
@@ -54,13 +72,127 @@ def fresh_database(url: str | None, folder: Path, run: int) -> str:
     return url
 
 
-def one_run(url: str, files: dict[str, Path]) -> dict[str, tuple[float, float, float]]:
-    """{step: (seconds, rows, peak RSS MB)} for one run on an empty database."""
-    settings = parse_settings(
-        {"business": {"timezone": "Europe/Helsinki", "country": "FI", "name": "Bench"}}
+def bench_settings(staff_count: int = 0, only: Collection[str] = ()) -> Settings:
+    """The benchmark's business, with ``staff_count`` people on staff; with ``only``,
+    just those rules enabled."""
+    rules = {rule.name: {"enabled": rule.name in only} for rule in BUILTIN_RULES if only}
+    return parse_settings(
+        {
+            "business": {"timezone": "Europe/Helsinki", "country": "FI", "name": "Bench"},
+            "staff": staff(staff_count),
+            "rules": rules,
+        }
     )
-    now = dt.datetime.combine(AS_OF, dt.time(5), tzinfo=dt.UTC)
-    crm = Rapport.from_url(url, settings=settings, clock=lambda: now)
+
+
+def horizon_capacity(settings: Settings, as_of: dt.date) -> Counter[str]:
+    """Per limited kind: the sum over the staff of ``per_day`` times their working days
+    from ``as_of`` to ``as_of + horizon_days`` (the days a plan fills)."""
+    roster = Roster(settings.staff, WorkingDays(settings.business.country))
+    days = [as_of + dt.timedelta(days=n) for n in range(settings.planner.horizon_days + 1)]
+    capacity: Counter[str] = Counter()
+    for name, person in roster.people.items():
+        working = sum(roster.works_on(name, day) for day in days)
+        for kind, limit in person.limits.items():
+            capacity[kind] += limit * working
+    return capacity
+
+
+def task_kinds(engine: Engine) -> dict[str, Counter[str]]:
+    """Tasks per kind: ``placed`` (to do), ``service`` (placed even past capacity) and
+    ``missed`` (a record of an occasion whose window had closed; no one's work)."""
+    found: dict[str, Counter[str]] = defaultdict(Counter)
+    stmt = select(
+        OutreachTask.kind, OutreachTask.status, OutreachTask.service, func.count()
+    ).group_by(OutreachTask.kind, OutreachTask.status, OutreachTask.service)
+    with engine.connect() as connection:
+        for kind, status, service, count in connection.execute(stmt):
+            which = "missed" if status == "missed" else "service" if service else "placed"
+            found[str(kind)][which] += count
+    return dict(sorted(found.items()))
+
+
+def past_limits(engine: Engine, settings: Settings) -> tuple[list[str], dict[str, int], int]:
+    """Each person's days against ``per_day``: the (person, kind, day) past their limit
+    (service tasks aside, which may go past it), the most tasks of each limited kind on
+    one person's day, and the tasks of a limited kind assigned to nobody on staff.
+
+    A task counts on its day while open or done, and after it expired too (its day has
+    passed; it held the place then)."""
+    roster = Roster(settings.staff, WorkingDays(settings.business.country))
+    limited = sorted({kind for person in roster.people.values() for kind in person.limits})
+    stmt = (
+        select(OutreachTask.assigned_to, OutreachTask.kind, OutreachTask.due_on, func.count())
+        .where(
+            OutreachTask.status.in_((*LOADED_STATUSES, TaskStatus.EXPIRED)),
+            OutreachTask.service.is_(False),
+            OutreachTask.kind.in_(limited),
+        )
+        .group_by(OutreachTask.assigned_to, OutreachTask.kind, OutreachTask.due_on)
+    )
+    past: list[str] = []
+    most: Counter[str] = Counter()
+    nobody = 0
+    with engine.connect() as connection:
+        for person, kind, day, count in connection.execute(stmt):
+            if person is None or person not in roster:
+                nobody += count
+                continue
+            limit = roster.limit(person, str(kind))
+            if limit is None:
+                continue
+            allowed = limit if roster.works_on(person, day) else 0
+            most[str(kind)] = max(most[str(kind)], count)
+            if count > allowed:
+                past.append(f"{person} {kind} {day}: {count} > {allowed}")
+    return past, dict(sorted(most.items())), nobody
+
+
+def copy_sqlite(url: str, target: Path) -> str:
+    """A consistent copy of a SQLite database (the backup API), as a URL."""
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{target}{suffix}").unlink(missing_ok=True)
+    source = sqlite3.connect(url.removeprefix("sqlite:///"))
+    copy = sqlite3.connect(target)
+    source.backup(copy)
+    copy.close()
+    source.close()
+    return f"sqlite:///{target}"
+
+
+def staff_plan(url: str, staff_count: int) -> dict[str, Any]:
+    """The first plan of ``AS_OF`` with ``staff_count`` people on staff, on ``url`` (a
+    copy of the imported database); run in a fresh process. Figures as plain values."""
+    settings = bench_settings(staff_count)
+    crm = Rapport.from_url(url, settings=settings, clock=lambda: NOW)
+    load_before = os.getloadavg()[0]
+    started = time.perf_counter()
+    report = crm.plan(AS_OF)
+    seconds = time.perf_counter() - started
+    figures: dict[str, Any] = {
+        "seconds": seconds,
+        "peak_rss": rss_mb(),
+        "load": (load_before, os.getloadavg()[0]),
+        "created": report.created,
+        "waiting": {name: rule.waiting for name, rule in report.rules.items() if rule.waiting},
+        "over_capacity": sum(rule.over_capacity for rule in report.rules.values()),
+    }
+    crm.close()
+    engine = create_engine(url)
+    figures["kinds"] = task_kinds(engine)
+    figures["past"], figures["most"], figures["nobody"] = past_limits(engine, settings)
+    engine.dispose()
+    figures["capacity"] = horizon_capacity(settings, AS_OF)
+    return figures
+
+
+def one_run(
+    url: str, files: dict[str, Path], staff_copy: Path | None = None, staff_count: int = 0
+) -> tuple[dict[str, tuple[float, float, float]], dict[str, Any] | None]:
+    """{step: (seconds, rows, peak RSS MB)} for one run on an empty database; with
+    ``staff_copy``, also the figures of the first plan with staff on a copy of it."""
+    settings = bench_settings()
+    crm = Rapport.from_url(url, settings=settings, clock=lambda: NOW)
     crm.migrate()
     results: dict[str, tuple[float, float, float]] = {}
 
@@ -71,6 +203,7 @@ def one_run(url: str, files: dict[str, Path]) -> dict[str, tuple[float, float, f
 
     for kind in ("customers", "purchases", "interactions"):
         step(f"import {kind}", lambda kind=kind: crm.import_file(kind, files[kind]).rows)
+    staff_url = copy_sqlite(url, staff_copy) if staff_copy is not None else None
     first: list[PlanReport] = []
 
     def first_plan() -> int:
@@ -78,6 +211,18 @@ def one_run(url: str, files: dict[str, Path]) -> dict[str, tuple[float, float, f
         return first[0].created
 
     step("plan (first of the day)", first_plan)
+    staff_figures = None
+    if staff_url is not None:
+        engine = create_engine(url)
+        without = task_kinds(engine)
+        engine.dispose()
+        # A fresh process: its own peak RSS, nothing warm from this one but the OS's
+        # file cache (which the plan without staff had too).
+        with ProcessPoolExecutor(1, mp_context=get_context("spawn")) as pool:
+            staff_figures = pool.submit(staff_plan, staff_url, staff_count).result()
+        staff_figures["without"] = without
+        staff_figures["without_seconds"] = results["plan (first of the day)"][0]
+        staff_figures["without_created"] = first[0].created
     # Show what each rule took (the birthday step should grow with the birthdays in the
     # window). Planning renders no messages: the lists below do.
     peak = results["plan (first of the day)"][2]
@@ -93,7 +238,63 @@ def one_run(url: str, files: dict[str, Path]) -> dict[str, tuple[float, float, f
     step("rendering (outreach list)", lambda: len(crm.outreach(everything)))
     step("outreach CSV", lambda: crm.write_outreach(io.StringIO(), "csv", AS_OF))
     crm.close()
-    return results
+    return results, staff_figures
+
+
+def print_staff(runs: list[dict[str, Any]], staff_count: int) -> None:
+    """The first plan with staff against the one without, and the capacity checks."""
+    last = runs[-1]
+    seconds = statistics.median(run["seconds"] for run in runs)
+    without = statistics.median(run["without_seconds"] for run in runs)
+    ratio = statistics.median(run["seconds"] / run["without_seconds"] for run in runs)
+    capacity = last["capacity"]
+    people = staff(staff_count)
+    owners = sum(person["name"].startswith("staff") for person in people)
+    horizon = bench_settings().planner.horizon_days
+    print(
+        f"\nstaff capacity: {staff_count} people ({owners} named like owners, "
+        f"{staff_count - owners} by language), per_day call=10 card=20; days "
+        f"{AS_OF} to {AS_OF + dt.timedelta(days=horizon)}; capacity "
+        + ", ".join(f"{kind} {count:,}" for kind, count in sorted(capacity.items()))
+    )
+    loads = ", ".join(f"{a:.2f}->{b:.2f}" for a, b in (run["load"] for run in runs))
+    print(f"load average (1 min) before->after the plan with staff: {loads}")
+    print(f"{'first plan':<32} {'no staff':>12} {f'{staff_count} staff':>12}")
+    print(f"{'seconds':<32} {without:>12.2f} {seconds:>12.2f}")
+    print(f"{'tasks created':<32} {last['without_created']:>12,} {last['created']:>12,}")
+    kinds = sorted(set(last["without"]) | set(last["kinds"]))
+    for kind in kinds:
+        for which in ("placed", "service", "missed"):
+            before = last["without"].get(kind, {}).get(which, 0)
+            after = last["kinds"].get(kind, {}).get(which, 0)
+            if before or after:
+                print(f"{f'  {kind} ({which})':<32} {before:>12,} {after:>12,}")
+    waiting = sum(last["waiting"].values())
+    print(f"{'waiting':<32} {'-':>12} {waiting:>12,}")
+    for rule, count in sorted(last["waiting"].items()):
+        print(f"{f'  {rule}':<32} {'':>12} {count:>12,}")
+    print(f"{'over_capacity (service)':<32} {'-':>12} {last['over_capacity']:>12,}")
+    print(f"{'peak RSS MB (own process)':<32} {'':>12} {last['peak_rss']:>12.0f}")
+    print(f"ratio staff plan / plan without staff: {ratio:.2f}")
+    verdicts = []
+    for kind, limit in sorted(capacity.items()):
+        placed = last["kinds"].get(kind, {}).get("placed", 0)
+        verdicts.append((f"placed {kind}s {placed:,} <= capacity {limit:,}", placed <= limit))
+    most = ", ".join(f"{kind} {count}" for kind, count in last["most"].items())
+    verdicts.append(
+        (
+            f"no person's day past per_day (most on one day: {most}; {len(last['past'])} past)",
+            not last["past"],
+        )
+    )
+    verdicts.append(
+        (f"limited kinds assigned to nobody on staff: {last['nobody']}", not last["nobody"])
+    )
+    verdicts.append((f"staff plan {ratio:.2f}x the plan without staff <= 1", ratio <= 1))
+    for line, ok in verdicts:
+        print(f"{'OK  ' if ok else 'FAIL'} {line}")
+    for line in last["past"][:10]:
+        print(f"     past: {line}")
 
 
 def baseline(url: str, tasks: int) -> tuple[float, int]:
@@ -189,16 +390,28 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--db", help="a PostgreSQL URL (default: SQLite files in a temp folder)")
+    parser.add_argument(
+        "--staff", type=int, default=0, help="also plan with N people on staff (SQLite)"
+    )
+    parser.add_argument("--data", type=Path, help="keep the generated files here and reuse them")
     args = parser.parse_args()
 
     folder = Path(tempfile.mkdtemp(prefix="rapport-bench-"))
-    files = generate(args.customers, folder / "data", as_of=AS_OF)
+    files = generated(args.customers, args.data or folder / "data", as_of=AS_OF)
+    staff_runs: list[dict[str, Any]] = []
+    if args.staff and args.db:
+        print("--staff: skipped on PostgreSQL (it copies the imported SQLite file)")
     runs: dict[str, list[tuple[float, float, float]]] = defaultdict(list)
     baselines: list[float] = []
     floors: dict[str, list[float]] = defaultdict(list)
     for run in range(args.runs):
         url = fresh_database(args.db, folder, run)
-        results = one_run(url, files)
+        staff_copy = folder / f"bench-{run}-staff.db" if args.staff and not args.db else None
+        results, staff_figures = one_run(url, files, staff_copy, args.staff)
+        if staff_figures is not None:
+            staff_runs.append(staff_figures)
+            for suffix in ("", "-wal", "-shm"):  # a million customers' copy is big
+                Path(f"{staff_copy}{suffix}").unlink(missing_ok=True)
         for name, figures in results.items():
             runs[name].append(figures)
         if args.db is None:
@@ -214,7 +427,8 @@ def main() -> None:
     print(
         f"rapport benchmark: {args.customers:,} customers, {database}, median of {args.runs} "
         f"run(s)\nmachine: {platform.platform()}, {os.cpu_count()} CPUs, Python "
-        f"{platform.python_version()}\n"
+        f"{platform.python_version()}, load average at the end "
+        f"{' '.join(f'{load:.2f}' for load in os.getloadavg())}\n"
     )
     header = ("seconds", "rows", "rows/s", "peak RSS MB", "x baseline")
     widths = (9, 10, 10, 12, 10)
@@ -232,6 +446,8 @@ def main() -> None:
     for table, rates in floors.items():
         label = f"floor: {table.removeprefix('rapport_')} rows/s"
         print(f"{label:<32} {statistics.median(rates):>9,.0f}  (sqlite3 executemany, same rows)")
+    if staff_runs:
+        print_staff(staff_runs, args.staff)
 
 
 if __name__ == "__main__":
