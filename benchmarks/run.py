@@ -203,6 +203,11 @@ def one_run(
 
     for kind in ("customers", "purchases", "interactions"):
         step(f"import {kind}", lambda kind=kind: crm.import_file(kind, files[kind]).rows)
+    # The nightly re-sync: the same customers file again, every row unchanged.
+    step(
+        "re-import customers (unchanged)",
+        lambda: crm.import_file("customers", files["customers"]).unchanged,
+    )
     staff_url = copy_sqlite(url, staff_copy) if staff_copy is not None else None
     first: list[PlanReport] = []
 
