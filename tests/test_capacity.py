@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -249,7 +250,7 @@ Case = tuple[Roster, Load, list[Wanted], dict[int, ContactBudget], dict[int, str
 def cases(
     draw: st.DrawFn,
 ) -> tuple[Roster, Load, list[Wanted], dict[int, ContactBudget], dict[int, str]]:
-    people = [
+    people: list[dict[str, Any]] = [
         {
             "name": name,
             "languages": draw(st.lists(st.sampled_from(LANGUAGES[:3]), max_size=2, unique=True)),

@@ -274,11 +274,9 @@ def test_a_sqlite_planner_that_cannot_write_says_the_database_is_busy(tmp_path: 
 
 # ---------------------------------------------------------------- staff capacity
 
-STAFF = [
-    {"name": "aino", "per_day": {"call": 3, "card": 40}},
-    {"name": "eero", "per_day": {"call": 2, "card": 30}},
-]
-LIMITS = {(person["name"], kind): n for person in STAFF for kind, n in person["per_day"].items()}
+PER_DAY = {"aino": {"call": 3, "card": 40}, "eero": {"call": 2, "card": 30}}
+STAFF = [{"name": name, "per_day": limits} for name, limits in PER_DAY.items()]
+LIMITS = {(name, kind): n for name, limits in PER_DAY.items() for kind, n in limits.items()}
 
 STAFF_WORKER = """
 import datetime as dt, json, sys, time
@@ -306,7 +304,7 @@ def load_per_day(url: str) -> dict[tuple[str, str, dt.date], int]:
                 .where(OutreachTask.service.is_(False))
                 .group_by(OutreachTask.assigned_to, OutreachTask.kind, OutreachTask.due_on)
             )
-            return {(person, str(kind), day): n for person, kind, day, n in rows}
+            return {(str(person), str(kind), day): n for person, kind, day, n in rows}
     finally:
         engine.dispose()
 
