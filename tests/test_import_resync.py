@@ -86,15 +86,27 @@ def test_a_changed_row_is_read_and_the_others_are_skipped(
         lambda crm: crm.remove_interest("C-3", "jazz"),
         lambda crm: crm.set_consent("C-3", "email", "refused"),
         lambda crm: crm.set_do_not_contact("C-3", True),
+        lambda crm: crm.add_family_member("C-3", {"name": "Kai", "relation": "child"}),
+        lambda crm: crm.add_important_date("C-3", {"label": "Wedding", "date": "--06-12"}),
     ],
-    ids=["upsert", "add interest", "remove interest", "consent", "do not contact"],
+    ids=[
+        "upsert",
+        "add interest",
+        "remove interest",
+        "consent",
+        "do not contact",
+        "family member",
+        "important date",
+    ],
 )
 def test_a_write_outside_the_import_makes_the_next_import_read_the_row_again(
-    crm: Rapport, export: Path, change: Any
+    crm: Rapport, engine: Engine, export: Path, change: Any
 ) -> None:
     crm.import_file("customers", export)
     change(crm)
-    again = crm.import_file("customers", export)
+    with writes(engine) as statements:
+        again = crm.import_file("customers", export)
+    assert statements  # C-3 was read again: at the least its digest is stored anew
     assert again.unchanged + again.updated == 50
     assert again.unchanged >= 49  # only C-3 was read again
     profile = crm.get_profile("C-3")

@@ -382,3 +382,14 @@ def test_a_service_task_on_a_weekend_goes_to_someone_who_works_then(
     [task] = crm.find_tasks(rule="case_acknowledge")
     assert task.assigned_to == "ville"
     assert report.rules["case_acknowledge"].over_capacity == 0
+
+
+def test_a_late_occasion_placed_today_is_late_but_not_moved(
+    build: Build, clock: FixedClock
+) -> None:
+    crm = build(staff({**MARIA, "per_day": {"call": 5}}))
+    vip(crm, "C-1", owner="maria")  # due Monday 2026-04-06
+    report = crm.plan(on(clock, D(2026, 4, 8)), horizon_days=0)
+    [call] = calls(crm)
+    assert (call.due_on, call.late) == (D(2026, 4, 8), True)
+    assert report.rules["check_in_call"].moved_by_caps == 0

@@ -21,7 +21,7 @@ from dateutil.rrule import rrulestr
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from rapport._errors import ConfigError
-from rapport.models.enums import Channel
+from rapport.models.enums import Channel, TaskKind
 from rapport.models.values import Amount, CurrencyCode, LanguageTag, TimeZoneName
 
 CONFIG_FILE_NAME = "rapport.toml"
@@ -91,7 +91,7 @@ Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 #: The weekdays in ``datetime.date.weekday()`` order.
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 #: The kinds of task a ``per_day`` limit may name (reminders are staff's own notes).
-CAPACITY_KINDS = ("card", "note", "call", "email", "sms", "gift", "survey", "reminder")
+CAPACITY_KINDS = tuple(kind.value for kind in TaskKind)
 
 
 class StaffMember(_Section):

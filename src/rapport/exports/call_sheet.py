@@ -15,18 +15,11 @@ from collections.abc import Iterable, Mapping
 from itertools import groupby
 from typing import TextIO
 
-import jinja2
-
 from rapport.config import Settings
 from rapport.exports import RULE_LABELS, OutreachRow
+from rapport.exports._pages import page_environment
 
-_ENV = jinja2.Environment(
-    loader=jinja2.PackageLoader("rapport.exports", "."),
-    autoescape=True,
-    undefined=jinja2.StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
+_ENV = page_environment()
 
 
 def write_call_sheet(

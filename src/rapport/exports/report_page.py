@@ -6,19 +6,12 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import TextIO
 
-import jinja2
-
 from rapport.exports import RULE_LABELS
+from rapport.exports._pages import page_environment
 from rapport.exports.call_sheet import printed_at
 from rapport.metrics import OutreachReport
 
-_ENV = jinja2.Environment(
-    loader=jinja2.PackageLoader("rapport.exports", "."),
-    autoescape=True,
-    undefined=jinja2.StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
+_ENV = page_environment()
 
 
 def write_report_page(

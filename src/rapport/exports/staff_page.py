@@ -13,19 +13,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal, TextIO
 
-import jinja2
-
 from rapport.exports import RULE_LABELS
+from rapport.exports._pages import page_environment
 from rapport.exports.call_sheet import printed_at
 from rapport.staffing import DayLoad, StaffLoad
 
-_ENV = jinja2.Environment(
-    loader=jinja2.PackageLoader("rapport.exports", "."),
-    autoescape=True,
-    undefined=jinja2.StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
+_ENV = page_environment()
 
 #: How full a kind is on a day: room left, exactly full, or past capacity.
 Fill = Literal["", "full", "over"]
