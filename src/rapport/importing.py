@@ -38,17 +38,20 @@ import pydantic
 from sqlalchemy import text as sql
 from sqlalchemy.orm import Session
 
-from rapport import fastpath
 from rapport._cells import defuse, replaced_whole, undefuse
 from rapport._errors import RapportError, field_problems
 from rapport.config import Settings
 from rapport.database import IMPORT_LOCK, hold_lock
-from rapport.fastpath import FALSE_WORDS, LIST_SEPARATOR, TRUE_WORDS
 from rapport.models.schemas import CustomerIn, InteractionIn, PurchaseIn
-from rapport.models.tables import Customer, Purchase
 from rapport.store import Store
 
 BATCH = 1000
+
+#: How list cells (tags, interests) separate their items.
+LIST_SEPARATOR = ";"
+#: The words a yes/no cell may hold.
+TRUE_WORDS = frozenset({"true", "yes", "y", "1", "x"})
+FALSE_WORDS = frozenset({"false", "no", "n", "0"})
 
 #: The column a rejects file adds for each row's reasons; import ignores it in any file,
 #: so the name is reserved (no kind has a field called ``error``).
@@ -205,47 +208,26 @@ def import_file(
         if reject_writer is not None:
             reject_writer.write(line, raw, problems)
 
-    quick: list[tuple[int, Mapping[str, Any], Any]] = []
-    touched: set[int] = set()
     # Customers: each row's digest, stored with the customer; an unchanged row of the
     # next import is skipped before it is validated (see ``_unchanged``).
     digests: dict[str, str] | None = {} if kind is ImportKind.CUSTOMERS else None
     salt = _digest_salt(kind, settings)
 
-    def flush() -> None:
-        if quick:
-            for line, raw in _write_quick(
-                store, kind, quick, batch, result, report, now, touched, digests
-            ):
-                try:
-                    batch.append((line, raw, _validate(kind, raw, zone)))
-                except _RowInvalid as invalid:
-                    report(line, raw, invalid.problems)
-            quick.clear()
-            batch.sort(key=lambda item: item[0])  # within a batch, the last row wins
+    def take(read: list[_Row]) -> None:
+        """Validate and write a batch of the file's rows, less those unchanged."""
+        if digests is not None:
+            read = _unchanged(store, read, salt + _header_salt(source), digests, result)
+        for line, raw, _ in read:
+            try:
+                batch.append((line, raw, _validate(kind, raw, zone)))
+            except _RowInvalid as invalid:
+                report(line, raw, invalid.problems)
         if batch:
             _write_batch(store, kind, batch, result, report, now, digests)
             batch.clear()
         if digests is not None:
             digests.clear()
         statistics.update(result.created)
-
-    def take(read: list[_Row]) -> None:
-        """Validate and queue a batch of the file's rows, less those unchanged."""
-        if digests is not None:
-            read = _unchanged(store, read, salt + _header_salt(source), digests, result)
-        for line, raw, _ in read:
-            fast = _quick(kind, raw, zone)
-            if fast is not None:
-                quick.append((line, raw, fast))
-            else:
-                try:
-                    model = _validate(kind, raw, zone)
-                except _RowInvalid as invalid:
-                    report(line, raw, invalid.problems)
-                else:
-                    batch.append((line, raw, model))
-        flush()
 
     statistics = _Statistics(session, kind)
     with files:
@@ -259,7 +241,6 @@ def import_file(
             if on_progress is not None and result.rows % 500 == 0:
                 on_progress(result.rows)
         take(read)
-        store.refresh_purchase_rollups(touched, now)
         if result.created:
             statistics.analyze()
     if reject_writer is not None and reject_writer.written:
@@ -641,55 +622,6 @@ def _of_stored_customers(
             )
             report(line, raw, [("customer_id", reason)])
     return ids, kept
-
-
-def _quick(kind: ImportKind, raw: Mapping[str, Any], zone: zoneinfo.ZoneInfo) -> Any:
-    if kind is ImportKind.CUSTOMERS:
-        return fastpath.quick_customer(raw)
-    if kind is ImportKind.PURCHASES:
-        return fastpath.quick_purchase(raw, zone)
-    return None
-
-
-def _write_quick(
-    store: Store,
-    kind: ImportKind,
-    quick: list[tuple[int, Mapping[str, Any], Any]],
-    slow: list[tuple[int, Mapping[str, Any], Any]],
-    result: ImportResult,
-    report: Callable[[int, Mapping[str, Any], list[tuple[str, str]]], None],
-    now: dt.datetime,
-    touched: set[int],
-    digests: Mapping[str, str] | None = None,
-) -> list[tuple[int, Mapping[str, Any]]]:
-    """Insert the fast-path rows that are surely new; return the others (line, raw) for
-    the full path: rows whose key repeats in the batch or is already stored. The
-    customers whose purchases were inserted are added to ``touched``: their rollups are
-    refreshed once, at the end of the file."""
-    session = store.session
-    keys = [item.external_id for _, _, item in quick]
-    slow_keys = {model.external_id for _, _, model in slow}
-    seen = {key: keys.count(key) for key in keys} if len(set(keys)) != len(keys) else {}
-    column = Customer.external_id if kind is ImportKind.CUSTOMERS else Purchase.external_id
-    taken = fastpath.stored(session, column, [k for k in keys if k is not None])
-    new: list[tuple[int, Mapping[str, Any], Any]] = []
-    others: list[tuple[int, Mapping[str, Any]]] = []
-    for line, raw, item in quick:
-        key = item.external_id
-        if key is not None and (key in taken or key in slow_keys or seen.get(key, 1) > 1):
-            others.append((line, raw))
-        else:
-            new.append((line, raw, item))
-    if kind is ImportKind.CUSTOMERS:
-        fastpath.insert_customers(session, [item for _, _, item in new], now, digests)
-        result.created += len(new)
-        return others
-    customer_ids, known = _of_stored_customers(store, new, lambda item: item.customer, report)
-    result.created += fastpath.insert_purchases(
-        session, known, customer_ids, currency=store.currency, now=now
-    )
-    touched.update(customer_ids[item.customer] for item in known)
-    return others
 
 
 class _Statistics:

@@ -31,21 +31,22 @@ from rapport.models.enums import (
 )
 from rapport.models.values import (
     Amount,
-    CountryCode,
-    CurrencyCode,
-    Email,
     ExternalId,
     Label,
-    LanguageTag,
+    OptionalCountryCode,
+    OptionalCurrencyCode,
+    OptionalEmail,
+    OptionalExternalId,
+    OptionalLanguageTag,
     OptionalLine,
     OptionalLongText,
-    Phone,
+    OptionalPhone,
+    OptionalTimeZoneName,
     RequiredLine,
     RequiredLongText,
     ShortLine,
     Tag,
     Timestamp,
-    TimeZoneName,
     _blank_to_none,
 )
 
@@ -109,15 +110,15 @@ class CustomerIn(_Input):
     first_name: OptionalLine = None
     last_name: OptionalLine = None
     preferred_name: OptionalLine = None
-    email: Annotated[Email | None, BeforeValidator(_blank_to_none)] = None
-    phone: Annotated[Phone | None, BeforeValidator(_blank_to_none)] = None
+    email: OptionalEmail = None
+    phone: OptionalPhone = None
     address_line1: OptionalLine = None
     address_line2: OptionalLine = None
     postal_code: ShortLine = None
     city: OptionalLine = None
-    country: Annotated[CountryCode | None, BeforeValidator(_blank_to_none)] = None
-    language: Annotated[LanguageTag | None, BeforeValidator(_blank_to_none)] = None
-    timezone: Annotated[TimeZoneName | None, BeforeValidator(_blank_to_none)] = None
+    country: OptionalCountryCode = None
+    language: OptionalLanguageTag = None
+    timezone: OptionalTimeZoneName = None
     birthday: Annotated[PartialDate | None, BeforeValidator(_blank_to_none)] = None
     customer_since: Annotated[dt.date | None, BeforeValidator(_blank_to_none)] = None
     tags: list[Tag] | None = None
@@ -155,10 +156,10 @@ class PurchaseIn(_Input):
     """
 
     customer_id: ExternalId
-    external_id: Annotated[ExternalId | None, BeforeValidator(_blank_to_none)] = None
+    external_id: OptionalExternalId = None
     occurred_at: Timestamp
     amount: Amount
-    currency: Annotated[CurrencyCode | None, BeforeValidator(_blank_to_none)] = None
+    currency: OptionalCurrencyCode = None
     description: OptionalLongText = None
     category: Label = None
     status: PurchaseStatus = PurchaseStatus.COMPLETED
@@ -174,7 +175,7 @@ class InteractionIn(_Input):
     summary: OptionalLongText = None
     staff: OptionalLine = None
     task_id: PositiveInt | None = None
-    external_id: Annotated[ExternalId | None, BeforeValidator(_blank_to_none)] = None
+    external_id: OptionalExternalId = None
 
 
 class CaseIn(_Input):
@@ -185,7 +186,7 @@ class CaseIn(_Input):
     opened_at: Timestamp
     severity: Severity = Severity.NORMAL
     owner: OptionalLine = None
-    external_id: Annotated[ExternalId | None, BeforeValidator(_blank_to_none)] = None
+    external_id: OptionalExternalId = None
 
 
 class PromiseIn(_Input):
