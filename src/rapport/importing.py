@@ -511,23 +511,27 @@ _KEEP_WHEN_EMPTY = frozenset(
 )
 
 
+_LIST_COLUMNS = frozenset({"tags", "interests"})
+
+
 def _customer_data(raw: Mapping[str, Any]) -> dict[str, Any]:
-    data: dict[str, Any] = {}
+    """A customer row as the schema reads it: lists split, flags and consent words read,
+    empty cells None (or absent, for the columns an empty cell leaves alone)."""
+    data: dict[str, Any] = {"consent_source": "import"}
     for name, value in raw.items():
-        empty = isinstance(value, str) and not value.strip()
-        if empty and name in _KEEP_WHEN_EMPTY:
-            continue
-        if name in {"tags", "interests"}:
-            data[name] = _list(value) if value is not None else []
-        elif empty:
-            data[name] = None
+        if not isinstance(value, str):
+            data[name] = [] if value is None and name in _LIST_COLUMNS else value
+        elif not value or value.isspace():
+            if name not in _KEEP_WHEN_EMPTY:
+                data[name] = [] if name in _LIST_COLUMNS else None
+        elif name in _LIST_COLUMNS:
+            data[name] = _list(value)
         elif name == "do_not_contact":
             data[name] = _flag(value)
-        elif name.startswith("consent_") and isinstance(value, str):
+        elif name.startswith("consent_"):
             data[name] = value.strip().lower()
         else:
             data[name] = value
-    data.setdefault("consent_source", "import")
     return data
 
 

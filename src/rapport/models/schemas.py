@@ -7,10 +7,19 @@ models are detached copies: a caller never holds a live ORM object.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PositiveInt, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PositiveInt,
+    model_validator,
+)
 
 from rapport.dates import PartialDate
 from rapport.models.enums import (
@@ -53,6 +62,20 @@ from rapport.models.values import (
 
 def _topic_as_interest(value: object) -> object:
     return {"topic": value} if isinstance(value, str) else value
+
+
+def _unique(key: Callable[[Any], str]) -> AfterValidator:
+    """A list in which no two items share ``key`` (a field check, so the error names the
+    list and costs nothing when the list is not given)."""
+
+    def check(items: list[Any] | None) -> list[Any] | None:
+        keys = [key(item) for item in items or ()]
+        if len(set(keys)) != len(keys):
+            duplicates = sorted({k for k in keys if keys.count(k) > 1})
+            raise ValueError(f"lists {duplicates[0]!r} more than once")
+        return items
+
+    return AfterValidator(check)
 
 
 class _Input(BaseModel):
@@ -122,9 +145,14 @@ class CustomerIn(_Input):
     birthday: Annotated[PartialDate | None, BeforeValidator(_blank_to_none)] = None
     customer_since: Annotated[dt.date | None, BeforeValidator(_blank_to_none)] = None
     tags: list[Tag] | None = None
-    interests: list[Annotated[InterestIn, BeforeValidator(_topic_as_interest)]] | None = None
+    interests: Annotated[
+        list[Annotated[InterestIn, BeforeValidator(_topic_as_interest)]] | None,
+        _unique(lambda interest: interest.topic.casefold()),
+    ] = None
     family: list[FamilyMemberIn] | None = None
-    important_dates: list[ImportantDateIn] | None = None
+    important_dates: Annotated[list[ImportantDateIn] | None, _unique(lambda date: date.label)] = (
+        None
+    )
     owner: OptionalLine = None
     status: CustomerStatus = CustomerStatus.ACTIVE
     consent_email: ConsentState | None = None
@@ -136,17 +164,6 @@ class CustomerIn(_Input):
     do_not_contact: bool | None = None
     check_in_every_days: PositiveInt | None = None
     notes: OptionalLongText = None
-
-    @model_validator(mode="after")
-    def _unique_lists(self) -> CustomerIn:
-        for field, keys in (
-            ("interests", [i.topic.casefold() for i in self.interests or ()]),
-            ("important_dates", [d.label for d in self.important_dates or ()]),
-        ):
-            duplicates = sorted({key for key in keys if keys.count(key) > 1})
-            if duplicates:
-                raise ValueError(f"{field} lists {duplicates[0]!r} more than once")
-        return self
 
 
 class PurchaseIn(_Input):
