@@ -4,7 +4,7 @@ Validating a customer row through :class:`~rapport.models.schemas.CustomerIn` co
 about 150 microseconds; a file of a million customers spends minutes there. Most rows
 of a real export are unremarkable — a name, an email, an ISO date — so each cell is
 checked here with the same value checks the schemas use (``rapport.models.values``),
-and the row is written with :class:`~rapport.bulk.RowWriter`.
+and the row is written with :func:`~rapport.store.rows.insert_values`.
 
 The fast path only *accepts*: any cell it is not sure about (a JSON list of family, a
 control character, an odd date, a repeated interest, a value a check rejects) makes it
@@ -19,24 +19,17 @@ from __future__ import annotations
 import datetime as dt
 import re
 import zoneinfo
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
-from rapport.bulk import RowWriter
 from rapport.dates import check_month_day, parse_partial_date
 from rapport.models.enums import (
     Channel,
-    ConsentScope,
     ConsentState,
     CustomerStatus,
-    InterestCategory,
     PurchaseStatus,
 )
-from rapport.models.tables import ConsentChange, Customer, CustomerTag, Interest, Purchase
 from rapport.models.values import (
     _CONTROL,
     MAX_AMOUNT,
@@ -47,7 +40,8 @@ from rapport.models.values import (
     _phone,
     _timezone,
 )
-from rapport.store import chunked, new_purchase_row
+from rapport.store.customers import insert_customers as insert_customers
+from rapport.store.history import insert_purchases as insert_purchases
 
 #: How list cells (tags, interests) separate their items.
 LIST_SEPARATOR = ";"
@@ -72,12 +66,6 @@ _CODES = {"country": _country, "language": _language, "timezone": _timezone}
 _CONSENT_VALUES = frozenset(state.value for state in ConsentState)
 _STATUS_VALUES = frozenset(status.value for status in CustomerStatus)
 _PURCHASE_STATUS_VALUES = frozenset(status.value for status in PurchaseStatus)
-
-# Generated columns (the month and day of ``customer_since``) are the database's to write.
-CUSTOMER_COLUMNS = tuple(
-    c.name for c in Customer.__table__.c if c.name != "id" and c.computed is None
-)
-PURCHASE_COLUMNS = tuple(c.name for c in Purchase.__table__.c if c.name != "id")
 
 
 class QuickCustomer(NamedTuple):
@@ -327,91 +315,3 @@ def quick_purchase(raw: Mapping[str, Any], zone: zoneinfo.ZoneInfo) -> QuickPurc
         )
     except (_Unsure, ValueError, TypeError, KeyError, AttributeError):
         return None
-
-
-# ---------------------------------------------------------------------------- writing
-
-
-def stored(session: Session, column: Any, keys: Sequence[str]) -> set[str]:
-    """Which of these keys ``column`` already holds."""
-    found: set[str] = set()
-    for batch in chunked(sorted(set(keys))):
-        found.update(session.scalars(select(column).where(column.in_(batch))))
-    return found
-
-
-def insert_customers(
-    session: Session,
-    customers: Sequence[QuickCustomer],
-    now: dt.datetime,
-    digests: Mapping[str, str] | None = None,
-) -> dict[str, int]:
-    """Insert customers known to be new, with their consent log, tags and interests.
-
-    Returns their ids by external id. The caller has checked that none is stored; a
-    concurrent writer inserting the same customer makes the insert fail (nothing is
-    silently dropped) and the import can simply run again.
-    """
-    rows = []
-    for customer in customers:
-        row = dict.fromkeys(CUSTOMER_COLUMNS)
-        row.update(customer.values)
-        for channel in Channel:
-            state = customer.consents.get(channel, ConsentState.UNKNOWN)
-            known = state is not ConsentState.UNKNOWN
-            row[f"consent_{channel.value}"] = state
-            row[f"consent_{channel.value}_at"] = now if known else None
-            row[f"consent_{channel.value}_source"] = "import" if known else None
-        row.update(
-            external_id=customer.external_id,
-            status=customer.values.get("status") or CustomerStatus.ACTIVE,
-            do_not_contact=bool(customer.do_not_contact),
-            purchase_count=0,
-            lifetime_value=Decimal(0),
-            spend_365d=Decimal(0),
-            created_at=now,
-            updated_at=now,
-            import_digest=(digests or {}).get(customer.external_id),
-        )
-        rows.append([row[name] for name in CUSTOMER_COLUMNS])
-    RowWriter(session, Customer, CUSTOMER_COLUMNS).write(rows)
-    ids: dict[str, int] = {}
-    for batch in chunked(sorted(c.external_id for c in customers)):
-        query = select(Customer.external_id, Customer.id).where(Customer.external_id.in_(batch))
-        ids.update((external_id, id_) for external_id, id_ in session.execute(query))
-    log: list[tuple[Any, ...]] = []
-    tags: list[tuple[Any, ...]] = []
-    interests: list[tuple[Any, ...]] = []
-    for customer in customers:
-        customer_id = ids[customer.external_id]
-        for channel, state in customer.consents.items():
-            if state is not ConsentState.UNKNOWN:
-                scope = ConsentScope(channel.value)
-                log.append((customer_id, scope, "unknown", state.value, now, "import"))
-        if customer.do_not_contact:
-            log.append((customer_id, ConsentScope.DO_NOT_CONTACT, "false", "true", now, "import"))
-        tags.extend((customer_id, tag) for tag in customer.tags)
-        interests.extend(
-            (customer_id, topic, topic.casefold(), InterestCategory.OTHER, None)
-            for topic in customer.interests
-        )
-    log_columns = ("customer_id", "scope", "old_value", "new_value", "changed_at", "source")
-    RowWriter(session, ConsentChange, log_columns).write(log)
-    RowWriter(session, CustomerTag, ("customer_id", "tag")).write(tags)
-    interest_columns = ("customer_id", "topic", "topic_key", "category", "note")
-    RowWriter(session, Interest, interest_columns).write(interests)
-    return ids
-
-
-def insert_purchases(
-    session: Session,
-    purchases: Sequence[QuickPurchase],
-    customer_ids: Mapping[str, int],
-    *,
-    currency: str,
-    now: dt.datetime,
-) -> int:
-    """Insert purchases known to be new (their ids are not stored, or they have none)."""
-    rows = [new_purchase_row(p, customer_ids[p.customer], currency, now) for p in purchases]
-    writer = RowWriter(session, Purchase, PURCHASE_COLUMNS)
-    return writer.write([[row[name] for name in PURCHASE_COLUMNS] for row in rows])

@@ -46,7 +46,7 @@ from rapport.database import IMPORT_LOCK, hold_lock
 from rapport.fastpath import FALSE_WORDS, LIST_SEPARATOR, TRUE_WORDS
 from rapport.models.schemas import CustomerIn, InteractionIn, PurchaseIn
 from rapport.models.tables import Customer, Purchase
-from rapport.store import Store
+from rapport.store import Store, stored_keys
 
 BATCH = 1000
 
@@ -671,7 +671,7 @@ def _write_quick(
     slow_keys = {model.external_id for _, _, model in slow}
     seen = {key: keys.count(key) for key in keys} if len(set(keys)) != len(keys) else {}
     column = Customer.external_id if kind is ImportKind.CUSTOMERS else Purchase.external_id
-    taken = fastpath.stored(session, column, [k for k in keys if k is not None])
+    taken = stored_keys(session, column, [k for k in keys if k is not None])
     new: list[tuple[int, Mapping[str, Any], Any]] = []
     others: list[tuple[int, Mapping[str, Any]]] = []
     for line, raw, item in quick:
