@@ -50,7 +50,7 @@ from rapport import Rapport, create_engine
 from rapport.capacity import ContactBudget, Roster
 from rapport.dates import WorkingDays
 from rapport.models.tables import Customer, OutreachTask, WaitingOccasion
-from rapport.staffing import LOADED_STATUSES
+from rapport.store.tasks import LOADED_STATUSES
 
 CHECK_IN = "check_in_call"
 

@@ -52,7 +52,7 @@ from rapport.database import SQLITE_CACHE_KB
 from rapport.dates import WorkingDays
 from rapport.models.tables import OutreachTask
 from rapport.rules import BUILTIN_RULES
-from rapport.staffing import LOADED_STATUSES
+from rapport.store.tasks import LOADED_STATUSES
 
 AS_OF = dt.date(2026, 11, 23)
 NOW = dt.datetime.combine(AS_OF, dt.time(5), tzinfo=dt.UTC)

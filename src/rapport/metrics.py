@@ -32,7 +32,8 @@ from rapport.models.tables import (
     SurveyAnswer,
 )
 from rapport.rules.segments import top_segment
-from rapport.staffing import Backlog, read_load
+from rapport.staffing import Backlog
+from rapport.store.tasks import read_load
 
 
 class RuleMetrics(BaseModel):

@@ -28,7 +28,6 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from rapport._errors import ConfigError
-from rapport.bulk import RowWriter
 from rapport.capacity import (
     ContactBudget,
     Load,
@@ -60,8 +59,9 @@ from rapport.models.enums import (
 from rapport.models.tables import Case, Customer, OutreachTask, PlannerRun
 from rapport.rules import Occasion, PlanContext, Rule, rule_classes
 from rapport.rules.base import AlreadyPlanned, PlannedCount
-from rapport.staffing import Backlog, Waiting, read_load, sticky_people
-from rapport.store import Store, chunked
+from rapport.staffing import Backlog, Waiting
+from rapport.store import Store, chunked, insert_values, stored_keys, stored_rows
+from rapport.store.tasks import read_load, sticky_people
 
 #: Above this many customers, reconciling looks at every open task instead of listing
 #: the customers (a list that long would pass SQLite's limit on parameters).
@@ -838,7 +838,7 @@ class Planner:
         """
         if not rows:
             return 0
-        return RowWriter(session, OutreachTask, NewTask._fields, skip="occasion_key").write(rows)
+        return insert_values(session, OutreachTask, NewTask._fields, rows, skip="occasion_key")
 
     def _describe(self, session: Session, rule: Rule, rows: list[NewTask]) -> list[PlannedTask]:
         external = _external_ids(session, {row.customer_id for row in rows})
@@ -903,26 +903,12 @@ def _with_open_cases(session: Session, ids: Collection[int]) -> set[int]:
 
 
 def _existing_keys(session: Session, keys: Iterable[str]) -> set[str]:
-    found: set[str] = set()
-    for batch in chunked(sorted(keys)):
-        found.update(
-            session.scalars(
-                select(OutreachTask.occasion_key).where(OutreachTask.occasion_key.in_(batch))
-            )
-        )
-    return found
+    return stored_keys(session, OutreachTask.occasion_key, keys)
 
 
 def _external_ids(session: Session, ids: Collection[int]) -> dict[int, str]:
-    found: dict[int, str] = {}
-    for batch in chunked(sorted(ids)):
-        found.update(
-            (id_, external)
-            for id_, external in session.execute(
-                select(Customer.id, Customer.external_id).where(Customer.id.in_(batch))
-            )
-        )
-    return found
+    found = stored_rows(session, Customer.id, ids, Customer.external_id)
+    return {id_: row.external_id for id_, row in found.items()}
 
 
 def _customer_facts(

@@ -1,83 +1,28 @@
 """The staff's load and backlog as the database holds them: the one owner of the
-``rapport_waiting`` table's SQL, and the reads the planner and ``rapport staff`` share.
+``rapport_waiting`` table's SQL, and the staff view ``rapport staff`` shows.
 
-The decisions (who, which day, what waits) are pure logic in :mod:`rapport.capacity`.
+The tasks' load comes from the named queries in :mod:`rapport.store.tasks`; the
+decisions (who, which day, what waits) are pure logic in :mod:`rapport.capacity`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter, defaultdict
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import ColumnElement, bindparam, delete, func, select, update
+from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.orm import Session
 
-from rapport.bulk import RowWriter
 from rapport.capacity import Roster
-from rapport.models.enums import OPEN_TASK_STATUSES, TaskKind, TaskStatus
-from rapport.models.tables import OutreachTask, WaitingOccasion
-from rapport.store import chunked
-
-#: Tasks that take a place in a person's day: still to do, or done already.
-LOADED_STATUSES = (*OPEN_TASK_STATUSES, TaskStatus.DONE)
+from rapport.models.enums import TaskKind
+from rapport.models.tables import WaitingOccasion
+from rapport.store import chunked, insert_values
+from rapport.store.tasks import read_load, unassigned_load
 
 ShardCondition = Callable[[Any], ColumnElement[bool]]
-
-
-def read_load(
-    session: Session, names: Collection[str], first: dt.date, last: dt.date
-) -> Counter[tuple[str, str, dt.date]]:
-    """Tasks due per ``(person, kind, day)`` from ``first`` to ``last``, for ``names``.
-
-    Done tasks count too: a morning's finished calls do not make room for more calls the
-    same day.
-    """
-    stmt = (
-        select(OutreachTask.assigned_to, OutreachTask.kind, OutreachTask.due_on, func.count())
-        .where(
-            OutreachTask.assigned_to.in_(sorted(names)),
-            OutreachTask.status.in_(LOADED_STATUSES),
-            OutreachTask.due_on.between(first, last),
-        )
-        .group_by(OutreachTask.assigned_to, OutreachTask.kind, OutreachTask.due_on)
-    )
-    return Counter(
-        {
-            (person or "", TaskKind(kind).value, due_on): count
-            for person, kind, due_on, count in session.execute(stmt)
-        }
-    )
-
-
-def sticky_people(
-    session: Session, customer_ids: Iterable[int], names: Collection[str]
-) -> dict[int, str]:
-    """The person of each customer's latest task among ``names``, when there is one."""
-    found: dict[int, str] = {}
-    if not names:
-        return found
-    connection = session.connection()
-    # The person is matched through an expression, not the column: an index on a few
-    # staff names would read every task they ever had, once per batch of customers,
-    # where the customers' own index reads only their few tasks.
-    latest = (
-        select(func.max(OutreachTask.id))
-        .where(
-            OutreachTask.customer_id.in_(bindparam("ids", expanding=True)),
-            func.coalesce(OutreachTask.assigned_to, "").in_(sorted(names)),
-        )
-        .group_by(OutreachTask.customer_id)
-    )
-    stmt = select(OutreachTask.customer_id, OutreachTask.assigned_to).where(
-        OutreachTask.id.in_(latest.scalar_subquery())
-    )
-    for batch in chunked(sorted(customer_ids)):
-        for customer_id, person in connection.execute(stmt, {"ids": batch}):
-            found[customer_id] = person or ""
-    return found
 
 
 class Waiting(NamedTuple):
@@ -144,10 +89,8 @@ class Backlog:
                 .values(seen_on=as_of)
                 .execution_options(synchronize_session=False)
             )
-        if rewrite:
-            RowWriter(self.session, WaitingOccasion, (*Waiting._fields, "since", "seen_on")).write(
-                rewrite
-            )
+        columns = (*Waiting._fields, "since", "seen_on")
+        insert_values(self.session, WaitingOccasion, columns, rewrite)
 
     def counts(self) -> dict[str, int]:
         """Occasions waiting per rule."""
@@ -233,19 +176,7 @@ def staff_load(
                 )
             )
         people.append(PersonLoad(name=name, languages=languages[name], days=person_days))
-    others: dict[str, int] = defaultdict(int)
-    stmt = (
-        select(OutreachTask.kind, func.count())
-        .where(
-            OutreachTask.status.in_(LOADED_STATUSES),
-            OutreachTask.due_on.between(start, last),
-            OutreachTask.assigned_to.is_(None)
-            | OutreachTask.assigned_to.not_in(sorted(roster.people)),
-        )
-        .group_by(OutreachTask.kind)
-    )
-    for kind, count in session.execute(stmt):
-        others[TaskKind(kind).value] += count
+    others = unassigned_load(session, roster.people, start, last)
     backlog = Backlog(session)
     return StaffLoad(
         start=start,

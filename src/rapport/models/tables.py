@@ -147,7 +147,7 @@ class Customer(Base):
     check_in_every_days: Mapped[int | None] = mapped_column(Integer, index=True)
     notes: Mapped[str | None] = mapped_column(Text)
 
-    # Rollups, maintained by every write that changes them (see rapport.store).
+    # Rollups, maintained by every write that changes them (see rapport.store.rollups).
     first_purchase_at: Mapped[dt.datetime | None] = mapped_column(index=True)
     last_purchase_at: Mapped[dt.datetime | None] = mapped_column(index=True)
     purchase_count: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,0 +1,215 @@
+"""Outreach tasks: finding them, changing their state, keeping a done task's words, and
+the load they put on each person's days.
+
+The one module that reads ``rapport_outreach_task`` for the rest of rapport: the staff
+view and the planner's capacity stage ask the named queries here (:func:`read_load`,
+:func:`sticky_people`, :func:`unassigned_load`) instead of writing their own.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.orm import Session
+
+from rapport._errors import NotFoundError, StateError
+from rapport.models.enums import OPEN_TASK_STATUSES, TaskKind, TaskStatus
+from rapport.models.schemas import TaskOut
+from rapport.models.tables import Customer, OutreachTask
+from rapport.store._base import StoreBase, owned_out
+from rapport.store.rows import chunked, stored_keys
+
+#: Tasks that take a place in a person's day: still to do, or done already.
+LOADED_STATUSES = (*OPEN_TASK_STATUSES, TaskStatus.DONE)
+
+
+@dataclass(frozen=True)
+class TaskWords:
+    """A task's words as its columns hold them: the message (subject, text, HTML) or the
+    call script, and the talking points."""
+
+    subject: str | None
+    body: str | None
+    body_html: str | None
+    call_script: Mapping[str, Any] | None
+    talking_points: tuple[str, ...]
+
+
+# ------------------------------------------------------------------------- the load
+
+
+def read_load(
+    session: Session, names: Collection[str], first: dt.date, last: dt.date
+) -> Counter[tuple[str, str, dt.date]]:
+    """Tasks due per ``(person, kind, day)`` from ``first`` to ``last``, for ``names``.
+
+    Done tasks count too: a morning's finished calls do not make room for more calls the
+    same day.
+    """
+    stmt = (
+        select(OutreachTask.assigned_to, OutreachTask.kind, OutreachTask.due_on, func.count())
+        .where(
+            OutreachTask.assigned_to.in_(sorted(names)),
+            OutreachTask.status.in_(LOADED_STATUSES),
+            OutreachTask.due_on.between(first, last),
+        )
+        .group_by(OutreachTask.assigned_to, OutreachTask.kind, OutreachTask.due_on)
+    )
+    return Counter(
+        {
+            (person or "", TaskKind(kind).value, due_on): count
+            for person, kind, due_on, count in session.execute(stmt)
+        }
+    )
+
+
+def unassigned_load(
+    session: Session, names: Collection[str], first: dt.date, last: dt.date
+) -> dict[str, int]:
+    """Tasks due from ``first`` to ``last`` assigned to nobody among ``names``, per kind."""
+    stmt = (
+        select(OutreachTask.kind, func.count())
+        .where(
+            OutreachTask.status.in_(LOADED_STATUSES),
+            OutreachTask.due_on.between(first, last),
+            OutreachTask.assigned_to.is_(None) | OutreachTask.assigned_to.not_in(sorted(names)),
+        )
+        .group_by(OutreachTask.kind)
+    )
+    counts: dict[str, int] = {}
+    for kind, count in session.execute(stmt):
+        value = TaskKind(kind).value
+        counts[value] = counts.get(value, 0) + count
+    return counts
+
+
+def sticky_people(
+    session: Session, customer_ids: Iterable[int], names: Collection[str]
+) -> dict[int, str]:
+    """The person of each customer's latest task among ``names``, when there is one."""
+    found: dict[int, str] = {}
+    if not names:
+        return found
+    connection = session.connection()
+    # The person is matched through an expression, not the column: an index on a few
+    # staff names would read every task they ever had, once per batch of customers,
+    # where the customers' own index reads only their few tasks.
+    latest = (
+        select(func.max(OutreachTask.id))
+        .where(
+            OutreachTask.customer_id.in_(bindparam("ids", expanding=True)),
+            func.coalesce(OutreachTask.assigned_to, "").in_(sorted(names)),
+        )
+        .group_by(OutreachTask.customer_id)
+    )
+    stmt = select(OutreachTask.customer_id, OutreachTask.assigned_to).where(
+        OutreachTask.id.in_(latest.scalar_subquery())
+    )
+    for batch in chunked(sorted(customer_ids)):
+        for customer_id, person in connection.execute(stmt, {"ids": batch}):
+            found[customer_id] = person or ""
+    return found
+
+
+# ------------------------------------------------------------------------- one task
+
+
+class TaskStore(StoreBase):
+    """Reads and state changes of outreach tasks."""
+
+    def get_task(self, task_id: int) -> TaskOut:
+        row, external_id = self._task(task_id)
+        return owned_out(TaskOut, row, external_id)
+
+    def find_tasks(
+        self,
+        *,
+        customer_id: str | None = None,
+        rule: str | None = None,
+        statuses: Collection[TaskStatus] | None = None,
+        due_by: dt.date | None = None,
+    ) -> list[TaskOut]:
+        """Tasks matching every given filter, by due day, then priority (highest first)."""
+        stmt = select(OutreachTask, Customer.external_id).join(
+            Customer, Customer.id == OutreachTask.customer_id
+        )
+        if customer_id is not None:
+            stmt = stmt.where(Customer.external_id == customer_id)
+        if rule is not None:
+            stmt = stmt.where(OutreachTask.rule == rule)
+        if statuses is not None:
+            stmt = stmt.where(OutreachTask.status.in_(list(statuses)))
+        if due_by is not None:
+            stmt = stmt.where(OutreachTask.due_on <= due_by)
+        stmt = stmt.order_by(OutreachTask.due_on, OutreachTask.priority.desc(), OutreachTask.id)
+        return [owned_out(TaskOut, row, external) for row, external in self.session.execute(stmt)]
+
+    def record_task_words(self, task_id: int, words: TaskWords, *, at: dt.datetime) -> None:
+        """Keep the words a done task's customer got (subject, text, HTML, call script,
+        talking points) with the task, so history shows what was sent. Open tasks keep
+        none: their words are rendered whenever they are listed."""
+        task, _ = self._task(task_id)
+        if task.status is not TaskStatus.DONE:
+            raise StateError(f"task {task_id} is {task.status.value}; only done tasks keep words")
+        task.subject = words.subject
+        task.body = words.body
+        task.body_html = words.body_html
+        task.call_script = dict(words.call_script) if words.call_script is not None else None
+        task.talking_points = list(words.talking_points)
+        task.rendered_at = at
+        self.session.flush()
+
+    def change_task(
+        self,
+        task_id: int,
+        status: TaskStatus,
+        *,
+        now: dt.datetime,
+        reason: str | None = None,
+        outcome: str | None = None,
+        snooze_until: dt.date | None = None,
+    ) -> tuple[OutreachTask, str]:
+        """Move an open (planned or snoozed) task to ``status``; history is kept."""
+        task, external_id = self._task(task_id)
+        if task.status not in OPEN_TASK_STATUSES:
+            raise StateError(
+                f"task {task_id} is {task.status.value}; only planned or snoozed tasks change"
+            )
+        if snooze_until is not None:
+            if snooze_until > task.window_end:
+                raise StateError(
+                    f"task {task_id} cannot be snoozed to {snooze_until.isoformat()}: its "
+                    f"window ends {task.window_end.isoformat()}; skip it instead"
+                )
+            task.due_on = snooze_until
+            task.snoozed_until = snooze_until
+        else:
+            task.completed_at = now
+        task.status = status
+        task.reason = reason if reason is not None else task.reason
+        task.outcome = outcome
+        self.session.flush()
+        return task, external_id
+
+    def _task(self, task_id: int) -> tuple[OutreachTask, str]:
+        """The task and its customer's external id."""
+        task, external_id = self._owned(OutreachTask, task_id, "outreach task")
+        return task, external_id
+
+    def _finish_by_survey(self, task: OutreachTask, score: int, at: dt.datetime) -> None:
+        """A survey answer is what an open survey task was waiting for: it is done."""
+        if task.status in OPEN_TASK_STATUSES:
+            task.status = TaskStatus.DONE
+            task.completed_at = at
+            task.outcome = f"survey answered: {score}/5"
+
+    def _require_tasks(self, task_ids: set[int]) -> None:
+        if not task_ids:
+            return
+        if missing := sorted(task_ids - stored_keys(self.session, OutreachTask.id, task_ids)):
+            raise NotFoundError(f"no outreach task with id {missing[0]}")
