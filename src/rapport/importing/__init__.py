@@ -114,6 +114,7 @@ def import_file(
     # next import is skipped before it is validated (see ``unchanged_rows``).
     digests: dict[str, str] | None = {} if kind is ImportKind.CUSTOMERS else None
     salt = digest_salt(kind, settings)
+    touched: set[int] = set()
 
     def take(read: list[Row]) -> None:
         """Validate and write a batch of the file's rows, less those unchanged."""
@@ -125,7 +126,7 @@ def import_file(
             except RowInvalid as invalid:
                 report(line, raw, invalid.problems)
         if batch:
-            _write_batch(store, kind, batch, result, report, now, digests)
+            _write_batch(store, kind, batch, result, report, now, digests, touched)
             batch.clear()
         if digests is not None:
             digests.clear()
@@ -143,6 +144,8 @@ def import_file(
             if on_progress is not None and result.rows % 500 == 0:
                 on_progress(result.rows)
         take(read)
+        # Rollups and rhythm of every customer the file's purchases touched, by set.
+        store.refresh_purchase_rollups(touched, now)
         if result.created:
             statistics.analyze()
     if reject_writer is not None and reject_writer.written:
@@ -165,16 +168,20 @@ def _write_batch(
     result: ImportResult,
     report: Callable[[int, Mapping[str, Any], list[tuple[str, str]]], None],
     now: dt.datetime,
-    digests: Mapping[str, str] | None = None,
+    digests: Mapping[str, str] | None,
+    touched: set[int],
 ) -> None:
+    """Write a batch through the store. The import holds the import lock, so its inserts
+    are exclusive (``COPY`` on PostgreSQL); purchases' rollups wait for the file's end."""
     if kind is ImportKind.CUSTOMERS:
-        summary = store.upsert_customers([model for _, _, model in batch], now, digests=digests)
+        customers = [model for _, _, model in batch]
+        summary = store.upsert_customers(customers, now, digests=digests, exclusive=True)
     else:
         _, good = _of_stored_customers(store, batch, lambda model: model.customer_id, report)
         if not good:
             return
         if kind is ImportKind.PURCHASES:
-            summary = store.record_purchases(good, now)
+            summary = store.record_purchases(good, now, exclusive=True, touched=touched)
         else:
             summary = store.record_interactions(good, now)
     result.created += summary.created

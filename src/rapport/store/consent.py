@@ -34,6 +34,15 @@ def log_consent_changes(session: Session, changes: Iterable[tuple[Any, ...]]) ->
     return insert_values(session, ConsentChange, LOG_COLUMNS, changes)
 
 
+#: Each consent scope with its customer column (None: the do-not-contact flag).
+_SCOPE_COLUMNS = tuple(
+    (scope, None if scope is ConsentScope.DO_NOT_CONTACT else f"consent_{scope.value}")
+    for scope in ConsentScope
+)
+_UNKNOWN = ConsentState.UNKNOWN.value
+_NOT_FLAGGED = flag(False)
+
+
 class ConsentStore(StoreBase):
     """Reads and writes of consent state and its log."""
 
@@ -130,23 +139,23 @@ class ConsentStore(StoreBase):
             at = customer.consent_at or now
             source = customer.consent_source or "upsert"
             changes: dict[str, Any] = {}
-            for scope in ConsentScope:
-                if scope is ConsentScope.DO_NOT_CONTACT:
+            for scope, column in _SCOPE_COLUMNS:
+                if column is None:
                     value = customer.do_not_contact
                     new = None if value is None else flag(value)
-                    default = flag(False)
+                    default = _NOT_FLAGGED
                 else:
-                    state = getattr(customer, f"consent_{scope.value}")
+                    state = getattr(customer, column)
                     new = None if state is None else str(state)
-                    default = ConsentState.UNKNOWN.value
+                    default = _UNKNOWN
                 previous = old[scope] if old is not None else default
                 if new is None or new == previous:
                     continue
                 log.append((ids[external_id], scope, previous, new, at, source))
-                if old is not None and scope is not ConsentScope.DO_NOT_CONTACT:
-                    changes[f"consent_{scope.value}"] = new
-                    changes[f"consent_{scope.value}_at"] = at
-                    changes[f"consent_{scope.value}_source"] = customer.consent_source
+                if old is not None and column is not None:
+                    changes[column] = new
+                    changes[f"{column}_at"] = at
+                    changes[f"{column}_source"] = customer.consent_source
             if changes:
                 channel_updates.append({"id": ids[external_id], **changes})
         for batch in chunked(channel_updates):

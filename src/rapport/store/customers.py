@@ -87,6 +87,12 @@ CUSTOMER_COLUMNS = tuple(
 )
 
 
+#: Each channel's consent columns: its state, when it was given, and where.
+_CONSENT_COLUMNS = tuple(
+    (f"consent_{c.value}", f"consent_{c.value}_at", f"consent_{c.value}_source") for c in Channel
+)
+
+
 class NewCustomer(Protocol):
     """A new customer as the import's fast path reads one: column values, consent
     answers, and the lists that become child rows."""
@@ -178,12 +184,14 @@ class CustomerStore(ConsentStore, HistoryStore):
         now: dt.datetime,
         *,
         digests: Mapping[str, str] | None = None,
+        exclusive: bool = False,
     ) -> WriteSummary:
         """Create or update customers by ``external_id``, logging consent changes.
 
         An import passes each row's ``digests`` (by external id), stored with the row;
         any other upsert clears the stored digest of the customers it names, so their
-        next import reads their rows again.
+        next import reads their rows again. ``exclusive``: see
+        :func:`~rapport.store.rows.insert_new`.
         """
         # Within one batch the last entry for an external id wins, like repeated upserts.
         latest = {customer.external_id: customer for customer in customers}
@@ -194,7 +202,7 @@ class CustomerStore(ConsentStore, HistoryStore):
             for key, c in latest.items()
             if key not in before
         ]
-        fresh, _ = insert_new(self.session, Customer, new_rows, "external_id")
+        fresh, _ = insert_new(self.session, Customer, new_rows, "external_id", exclusive=exclusive)
         inserted = {row["external_id"] for row in fresh}
         ids = self.customer_ids(latest.keys())
         existing = [key for key in latest if key not in inserted]
@@ -274,12 +282,12 @@ class CustomerStore(ConsentStore, HistoryStore):
         row: dict[str, Any] = {field: getattr(customer, field) for field in _PLAIN_FIELDS}
         row.update(_birthday_columns(customer.birthday))
         given_at = customer.consent_at or now
-        for channel in Channel:
-            state = getattr(customer, f"consent_{channel.value}") or ConsentState.UNKNOWN
+        for state_column, at_column, source_column in _CONSENT_COLUMNS:
+            state = getattr(customer, state_column) or ConsentState.UNKNOWN
             known = state is not ConsentState.UNKNOWN
-            row[f"consent_{channel.value}"] = state
-            row[f"consent_{channel.value}_at"] = given_at if known else None
-            row[f"consent_{channel.value}_source"] = customer.consent_source if known else None
+            row[state_column] = state
+            row[at_column] = given_at if known else None
+            row[source_column] = customer.consent_source if known else None
         row.update(
             external_id=customer.external_id,
             do_not_contact=bool(customer.do_not_contact),

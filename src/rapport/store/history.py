@@ -126,27 +126,47 @@ class HistoryStore(RollupStore, TaskStore):
         assert purchase.external_id is not None
         return self.get_purchase(purchase.external_id)
 
-    def record_purchases(self, purchases: Sequence[PurchaseIn], now: dt.datetime) -> WriteSummary:
-        return self._record_purchases(purchases, now)[0]
-
-    def _record_purchases(
-        self, purchases: Sequence[PurchaseIn], now: dt.datetime
-    ) -> tuple[WriteSummary, list[int]]:
+    def record_purchases(
+        self,
+        purchases: Sequence[PurchaseIn],
+        now: dt.datetime,
+        *,
+        exclusive: bool = False,
+        touched: set[int] | None = None,
+    ) -> WriteSummary:
         """Insert purchases; one whose ``external_id`` is already stored is left alone.
 
         A repeated purchase that now says ``refunded`` refunds the stored one, so
-        re-importing a shop's export picks up its refunds.
+        re-importing a shop's export picks up its refunds. The customers' rollups are
+        refreshed, unless ``touched`` is given: then their ids are added to it, for the
+        caller to refresh once (an import does, at the end of the file). ``exclusive``:
+        see :func:`~rapport.store.rows.insert_new`.
         """
+        return self._record_purchases(purchases, now, exclusive=exclusive, touched=touched)[0]
+
+    def _record_purchases(
+        self,
+        purchases: Sequence[PurchaseIn],
+        now: dt.datetime,
+        *,
+        exclusive: bool = False,
+        touched: set[int] | None = None,
+    ) -> tuple[WriteSummary, list[int]]:
         ids = self.require_customer_ids(p.customer_id for p in purchases)
         rows = [new_purchase_row(p, ids[p.customer_id], self.currency, now) for p in purchases]
-        fresh, created = insert_new(self.session, Purchase, rows, "external_id")
+        fresh, created = insert_new(
+            self.session, Purchase, rows, "external_id", exclusive=exclusive
+        )
         refunded = {
             p.external_id
             for p in purchases
             if p.external_id is not None and p.status is PurchaseStatus.REFUNDED
         }
         refunds = self._refund(refunded, now) if refunded else 0
-        self.refresh_purchase_rollups(set(ids.values()), now)
+        if touched is None:
+            self.refresh_purchase_rollups(set(ids.values()), now)
+        else:
+            touched.update(ids.values())
         summary = WriteSummary(
             created=len(fresh), unchanged=len(rows) - len(fresh) - refunds, updated=refunds
         )

@@ -141,13 +141,20 @@ def insert_rows(
 
 
 def insert_new(
-    session: Session, model: type[Any], rows: Sequence[dict[str, Any]], key: str
+    session: Session,
+    model: type[Any],
+    rows: Sequence[dict[str, Any]],
+    key: str,
+    *,
+    exclusive: bool = False,
 ) -> tuple[list[dict[str, Any]], list[int]]:
     """Insert the rows whose ``key`` is not stored yet (rows without a key always go in).
 
     Returns the rows inserted and, for a single row, its id. Many rows are written
     with :func:`insert_values` and no RETURNING; ON CONFLICT DO NOTHING still keeps a
-    concurrent writer's row.
+    concurrent writer's row. An ``exclusive`` caller (an import, which holds the import
+    lock) inserts plainly — with ``COPY`` on PostgreSQL — so a row stored meanwhile by a
+    writer outside any import makes the insert fail instead of being skipped.
     """
     stored = stored_keys(session, getattr(model, key), [r[key] for r in rows if r[key] is not None])
     fresh: list[dict[str, Any]] = []
@@ -157,12 +164,12 @@ def insert_new(
                 continue
             stored.add(row[key])  # the first of repeats in one batch wins
         fresh.append(row)
-    if len(fresh) == 1:
+    if len(fresh) == 1 and not exclusive:
         dialect = session.get_bind().dialect
         stmt = _insert_statement(dialect, model, key).returning(model.id)
         ids = list(session.scalars(stmt, fresh))
         return (fresh if ids else []), ids
-    insert_rows(session, model, fresh, skip=key)
+    insert_rows(session, model, fresh, skip=None if exclusive else key)
     return fresh, []
 
 
