@@ -40,7 +40,6 @@ from rapport.store.history import (
     new_purchase_row,
 )
 from rapport.store.rollups import (
-    RHYTHM_BATCH,
     RHYTHM_DAYS,
     RHYTHM_ZONE_CHECKPOINT,
     ROLLUP_BATCH,
@@ -75,7 +74,6 @@ __all__ = [
     "CUSTOMER_COLUMNS",
     "INSERT_BATCH",
     "PURCHASE_COLUMNS",
-    "RHYTHM_BATCH",
     "RHYTHM_DAYS",
     "RHYTHM_ZONE_CHECKPOINT",
     "ROLLUP_BATCH",

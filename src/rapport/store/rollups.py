@@ -8,37 +8,29 @@ the same transaction, so the daily run never has to re-aggregate all history.
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    Table,
     and_,
-    bindparam,
     case,
     delete,
     func,
     or_,
     select,
-    type_coerce,
     update,
 )
 from sqlalchemy.orm import Session
 
-from rapport.dates import LocalDays
-from rapport.models._columns import RawTimestamp
 from rapport.models.enums import PurchaseStatus
 from rapport.models.tables import Checkpoint, Customer, Interaction, Purchase
-from rapport.rhythm import Visit, lapse
 from rapport.store._base import StoreBase
+from rapport.store.rhythm import refresh_rhythm_rollups
 from rapport.store.rows import chunked, insert_values, rowcount
 
 #: Customers per aggregate pass when refreshing purchase rollups.
 ROLLUP_BATCH = 5000
-#: Customers per query when recomputing rhythms from their purchases.
-RHYTHM_BATCH = 2000
 TRAILING_DAYS = 365
 RHYTHM_DAYS = 730
 TRAILING_SPEND_CHECKPOINT = "trailing_spend"
@@ -137,31 +129,9 @@ class RollupStore(StoreBase):
 
     def refresh_rhythm(self, customer_ids: Iterable[int], now: dt.datetime) -> None:
         """Recompute the rhythm rollups (``rhythm_visits``, ``rhythm_due_on``) of these
-        customers from their completed purchases, in business days."""
-        days = LocalDays(zoneinfo.ZoneInfo(self.timezone))
-        table: Table = Customer.__table__  # type: ignore[assignment]
-        stmt = (
-            update(table)
-            .where(table.c.id == bindparam("b_id"))
-            .values(rhythm_visits=bindparam("b_visits"), rhythm_due_on=bindparam("b_due"))
-        )
-        for id_batch in chunked(sorted(set(customer_ids)), RHYTHM_BATCH):
-            visits: dict[int, list[Visit]] = {customer_id: [] for customer_id in id_batch}
-            rows = self.session.execute(
-                select(
-                    Purchase.customer_id, type_coerce(Purchase.occurred_at, RawTimestamp())
-                ).where(
-                    Purchase.customer_id.in_(id_batch),
-                    Purchase.status == PurchaseStatus.COMPLETED,
-                )
-            )
-            for customer_id, occurred_at in rows:
-                visits[customer_id].append(Visit(days.of(occurred_at), None))
-            params = []
-            for customer_id, mine in visits.items():
-                count, due_on = lapse(mine)
-                params.append({"b_id": customer_id, "b_visits": count, "b_due": due_on})
-            self.session.execute(stmt, params)
+        customers from their completed purchases, in business days, by set (see
+        :mod:`rapport.store.rhythm`)."""
+        refresh_rhythm_rollups(self.session, customer_ids, self.timezone)
         # On a database that has none yet, this marks every rhythm as computed in this
         # zone; after a change of zone the planner recomputes them all (ensure_rhythm_zone).
         if not self._rhythm_zones():
