@@ -129,14 +129,14 @@ def key_lookups(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     from rapport import planner
 
     looked_up: list[str] = []
-    lookup = planner._existing_keys
+    lookup = planner.planned_keys
 
     def counting(session: Any, keys: Any) -> set[str]:
         keys = list(keys)
         looked_up.extend(keys)
         return lookup(session, keys)
 
-    monkeypatch.setattr(planner, "_existing_keys", counting)
+    monkeypatch.setattr(planner, "planned_keys", counting)
     return looked_up
 
 

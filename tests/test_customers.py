@@ -256,7 +256,7 @@ def test_the_month_and_day_of_customer_since_follow_every_write(
     rapport: Rapport, engine: Engine, tmp_path: Path
 ) -> None:
     """The anniversary rules look customers up by these generated columns: an upsert, an
-    update, a cleared date and a file import (the fast path) all keep them right."""
+    update, a cleared date and a file import all keep them right."""
     rapport.upsert_customer(AINO)
     rapport.upsert_customer({"external_id": "C-2", "customer_since": "2020-02-29"})
     rapport.upsert_customer({"external_id": "C-3"})

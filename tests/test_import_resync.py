@@ -192,3 +192,27 @@ def test_a_row_that_changes_only_consent_counts_as_updated(crm: Rapport, export:
     again = crm.import_file("customers", export)
     assert (again.updated, again.unchanged) == (1, 49)
     assert crm.get_profile("C-4").consent[Channel.EMAIL].state is ConsentState.REFUSED
+
+
+def test_an_unchanged_purchases_file_refreshes_no_customer(
+    crm: Rapport, engine: Engine, export: Path, tmp_path: Path
+) -> None:
+    crm.import_file("customers", export)
+    purchases = tmp_path / "purchases.csv"
+    lines = [f"P-{n},C-{n},2026-11-01,{10 + n},completed\n" for n in range(50)]
+    purchases.write_text("purchase_id,customer_id,occurred_at,amount,status\n" + "".join(lines))
+    crm.import_file("purchases", purchases)
+    with writes(engine) as statements:
+        again = crm.import_file("purchases", purchases)
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 50)
+    assert statements == []
+    # A refund in the next export changes that purchase and its customer's rollups only.
+    lines[7] = "P-7,C-7,2026-11-01,17,refunded\n"
+    purchases.write_text("purchase_id,customer_id,occurred_at,amount,status\n" + "".join(lines))
+    with writes(engine) as statements:
+        refunded = crm.import_file("purchases", purchases)
+    assert (refunded.created, refunded.updated, refunded.unchanged) == (0, 1, 49)
+    assert crm.get_customer("C-7").purchase_count == 0
+    assert crm.get_customer("C-8").purchase_count == 1
+    updated_customers = [s for s in statements if "UPDATE rapport_customer" in s]
+    assert updated_customers, "the refunded customer's rollups were not refreshed"

@@ -206,3 +206,24 @@ def test_a_postgresql_import_leaves_fresh_planner_statistics(fresh_postgres_url:
         ).scalars()
         assert list(analyzed) == ["rapport_customer"]
     engine.dispose()
+
+
+def test_a_bulk_insert_of_a_key_stored_meanwhile_raises_sqlalchemys_integrity_error(
+    engine: Engine,
+) -> None:
+    """An import inserts new rows plainly (COPY on PostgreSQL): a row another writer
+    stored meanwhile makes it fail, as the same IntegrityError on both databases."""
+    from sqlalchemy.exc import IntegrityError
+    from sqlalchemy.orm import Session
+
+    from rapport.models.tables import Checkpoint
+    from rapport.store.rows import insert_values
+
+    moment = dt.datetime(2026, 11, 22, 9, 0, tzinfo=dt.UTC)
+    columns = ("name", "as_of", "updated_at")
+    row = ("test:stored-meanwhile", moment.date(), moment)
+    with Session(engine) as session:
+        assert insert_values(session, Checkpoint, columns, [row]) == 1
+        with pytest.raises(IntegrityError):
+            insert_values(session, Checkpoint, columns, [row])
+        session.rollback()

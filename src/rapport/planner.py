@@ -24,7 +24,7 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from rapport._errors import ConfigError
@@ -60,8 +60,8 @@ from rapport.models.tables import Case, Customer, OutreachTask, PlannerRun
 from rapport.rules import Occasion, PlanContext, Rule, rule_classes
 from rapport.rules.base import AlreadyPlanned, PlannedCount
 from rapport.staffing import Backlog, Waiting
-from rapport.store import Store, chunked, insert_values, stored_keys, stored_rows
-from rapport.store.tasks import read_load, sticky_people
+from rapport.store import Store, chunked, stored_rows
+from rapport.store.tasks import expire_tasks, insert_tasks, planned_keys, read_load, sticky_people
 
 #: Above this many customers, reconciling looks at every open task instead of listing
 #: the customers (a list that long would pass SQLite's limit on parameters).
@@ -398,7 +398,9 @@ class Planner:
                 store.ensure_rhythm_zone(now)
                 store.refresh_trailing_spend(as_of, now)
                 cancelled = self.reconcile(session, now)
-            expired = self._expire(session, as_of, now, shard)
+            expired = expire_tasks(
+                session, as_of, now, shard.condition if shard is not None else None
+            )
         session.flush()  # the rules read through the connection (PlanContext.rows)
         # (a) every enabled rule's new occasions; (b) pooled for the whole day.
         tallies: dict[str, _RuleTally] = {}
@@ -428,7 +430,7 @@ class Planner:
                 tally.created = len(rule_rows)
                 planned.extend(self._describe(session, rule, rule_rows))
             else:
-                tally.created = self._insert(session, rule_rows)
+                tally.created = insert_tasks(session, NewTask._fields, rule_rows)
                 tally.already_planned += len(rule_rows) - tally.created
             tally.seconds += time.perf_counter() - write_started
             reports[rule.name] = RuleReport(
@@ -476,21 +478,6 @@ class Planner:
         hold_lock(session.connection(), PLANNER_LOCK + (shard.number if shard else 0))
         plan_each_query(session.connection())
 
-    def _expire(
-        self, session: Session, as_of: dt.date, now: dt.datetime, shard: Shard | None
-    ) -> int:
-        """Planned tasks whose window has passed become ``expired`` (kept as history)."""
-        stmt = (
-            update(OutreachTask)
-            .where(OutreachTask.status.in_(OPEN_TASK_STATUSES), OutreachTask.window_end < as_of)
-            .values(status=TaskStatus.EXPIRED, completed_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        if shard is not None:
-            stmt = stmt.where(shard.condition(OutreachTask.customer_id))
-        result = session.execute(stmt)
-        return int(result.rowcount or 0)  # type: ignore[attr-defined]
-
     def _fresh(
         self, rule: Rule, ctx: PlanContext, tally: _RuleTally, shard: Shard | None
     ) -> list[Occasion]:
@@ -509,7 +496,7 @@ class Planner:
                 occasions[found.occasion_key] = found
         # Rules that mark their planned occasions in SQL need no key list shipped back;
         # the unique key still settles a race with another planner.
-        existing = set() if rule.marks_planned else _existing_keys(ctx.session, occasions)
+        existing = set() if rule.marks_planned else planned_keys(ctx.session, occasions)
         tally.already_planned = len(existing) + found_planned
         return [occasions[key] for key in sorted(occasions.keys() - existing)]
 
@@ -829,17 +816,6 @@ class Planner:
             reason=reason,
         )
 
-    def _insert(self, session: Session, rows: list[NewTask]) -> int:
-        """Insert rows, skipping keys another run inserted first; returns rows inserted.
-
-        The driver's own ``executemany`` with ON CONFLICT DO NOTHING, on both databases:
-        on PostgreSQL it is eight times faster than SQLAlchemy's multi-row VALUES with
-        RETURNING, whose long statements psycopg parses anew for every batch.
-        """
-        if not rows:
-            return 0
-        return insert_values(session, OutreachTask, NewTask._fields, rows, skip="occasion_key")
-
     def _describe(self, session: Session, rule: Rule, rows: list[NewTask]) -> list[PlannedTask]:
         external = _external_ids(session, {row.customer_id for row in rows})
         return [
@@ -900,10 +876,6 @@ def _with_open_cases(session: Session, ids: Collection[int]) -> set[int]:
             )
         )
     return found
-
-
-def _existing_keys(session: Session, keys: Iterable[str]) -> set[str]:
-    return stored_keys(session, OutreachTask.occasion_key, keys)
 
 
 def _external_ids(session: Session, ids: Collection[int]) -> dict[int, str]:

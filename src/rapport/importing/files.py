@@ -35,6 +35,7 @@ from rapport.importing.kinds import (
 
 
 def is_jsonl(path: Path) -> bool:
+    """Whether a file is read (and its rejects written) as JSONL: by its extension."""
     return path.suffix.lower() in {".jsonl", ".ndjson"}
 
 

@@ -27,6 +27,8 @@ FALSE_WORDS = frozenset({"false", "no", "n", "0"})
 
 
 class RowInvalid(Exception):
+    """A row that cannot be stored, with each (field, reason) that says why."""
+
     def __init__(self, problems: list[tuple[str, str]]) -> None:
         self.problems = problems
 
@@ -114,6 +116,8 @@ def _history_data(
 
 
 def validate_row(kind: ImportKind, raw: Mapping[str, Any], zone: zoneinfo.ZoneInfo) -> Any:
+    """The row as its kind's input model (``CustomerIn``, ``PurchaseIn``,
+    ``InteractionIn``), or :class:`RowInvalid`; times without an offset are in ``zone``."""
     if "__error__" in raw:
         raise RowInvalid([("(row)", str(raw["__error__"]))])
     if "__cells__" in raw:

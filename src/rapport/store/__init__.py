@@ -5,7 +5,9 @@ decides. Writes are set-based (one statement per table per batch), and every wri
 changes a customer's history refreshes that customer's rollups in the same transaction,
 so the daily run never has to re-aggregate all history.
 
-One module per aggregate, each the only one writing SQL for its tables:
+One module per aggregate, each the owner of its tables' writes (erasure, in
+:mod:`rapport.privacy`, still deletes across them all; rules, listings and metrics read
+with their own set-based queries):
 
 * :mod:`~rapport.store.customers`: customers, tags, interests, family, important dates,
   import digests, the profile;
@@ -13,7 +15,8 @@ One module per aggregate, each the only one writing SQL for its tables:
 * :mod:`~rapport.store.history`: purchases, refunds, interactions, cases, promises,
   surveys;
 * :mod:`~rapport.store.tasks`: outreach tasks and the load they put on staff;
-* :mod:`~rapport.store.rollups`: the rollups on customer rows and their checkpoints;
+* :mod:`~rapport.store.rollups`: the rollups on customer rows and their checkpoints,
+  with :mod:`~rapport.store.rhythm` computing the rhythm rollups by set;
 * :mod:`~rapport.store.rows`: the one insert helper and the one "which keys are stored"
   lookup they all use.
 
@@ -25,19 +28,13 @@ from __future__ import annotations
 from rapport.store._base import StoreBase, WriteSummary, customer_out, owned_out
 from rapport.store.consent import ConsentStore
 from rapport.store.customers import (
-    CUSTOMER_COLUMNS,
     CustomerOrder,
     CustomerStore,
     family_member_out,
     important_date_out,
-    insert_customers,
 )
 from rapport.store.history import (
-    PURCHASE_COLUMNS,
     HistoryStore,
-    PurchaseFacts,
-    insert_purchases,
-    new_purchase_row,
 )
 from rapport.store.rollups import (
     RHYTHM_DAYS,
@@ -71,9 +68,7 @@ class Store(CustomerStore, ConsentStore, HistoryStore, RollupStore, TaskStore):
 
 __all__ = [
     "CHUNK",
-    "CUSTOMER_COLUMNS",
     "INSERT_BATCH",
-    "PURCHASE_COLUMNS",
     "RHYTHM_DAYS",
     "RHYTHM_ZONE_CHECKPOINT",
     "ROLLUP_BATCH",
@@ -83,7 +78,6 @@ __all__ = [
     "CustomerOrder",
     "CustomerStore",
     "HistoryStore",
-    "PurchaseFacts",
     "RollupStore",
     "Store",
     "StoreBase",
@@ -94,11 +88,8 @@ __all__ = [
     "customer_out",
     "family_member_out",
     "important_date_out",
-    "insert_customers",
-    "insert_purchases",
     "insert_rows",
     "insert_values",
-    "new_purchase_row",
     "owned_out",
     "stored_keys",
     "stored_rows",

@@ -4,9 +4,8 @@ all.
 
 The one owner of ``rapport_customer`` (but its rollup and consent columns, which
 :mod:`~rapport.store.rollups` and :mod:`~rapport.store.consent` keep) and of the tag,
-interest, family and important-date tables. :func:`insert_customers` is the import's
-path for customers known to be new; everything else creates or changes customers
-through :meth:`CustomerStore.upsert_customers`.
+interest, family and important-date tables. Imports and Python callers alike
+create and change customers through :meth:`CustomerStore.upsert_customers`.
 """
 
 from __future__ import annotations
@@ -14,19 +13,16 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
-from typing import Any, Literal, Protocol, TypeVar
+from typing import Any, Literal, TypeVar
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import selectinload
 
 from rapport._errors import NotFoundError
 from rapport.dates import PartialDate
 from rapport.models.enums import (
     Channel,
-    ConsentScope,
     ConsentState,
-    CustomerStatus,
-    InterestCategory,
 )
 from rapport.models.schemas import (
     CustomerIn,
@@ -43,7 +39,7 @@ from rapport.models.schemas import (
 from rapport.models.tables import Customer, CustomerTag, FamilyMember, ImportantDate, Interest
 from rapport.rhythm import rhythm_of
 from rapport.store._base import WriteSummary, birthday_of, customer_out
-from rapport.store.consent import ConsentStore, log_consent_changes
+from rapport.store.consent import ConsentStore
 from rapport.store.history import HistoryStore
 from rapport.store.rollups import RHYTHM_DAYS
 from rapport.store.rows import (
@@ -80,97 +76,10 @@ _PLAIN_FIELDS = (
     "check_in_every_days",
     "notes",
 )
-
-# Generated columns (the month and day of ``customer_since``) are the database's to write.
-CUSTOMER_COLUMNS = tuple(
-    c.name for c in Customer.__table__.c if c.name != "id" and c.computed is None
-)
-
-
 #: Each channel's consent columns: its state, when it was given, and where.
 _CONSENT_COLUMNS = tuple(
     (f"consent_{c.value}", f"consent_{c.value}_at", f"consent_{c.value}_source") for c in Channel
 )
-
-
-class NewCustomer(Protocol):
-    """A new customer as the import's fast path reads one: column values, consent
-    answers, and the lists that become child rows."""
-
-    @property
-    def external_id(self) -> str: ...
-    @property
-    def values(self) -> Mapping[str, Any]: ...
-    @property
-    def consents(self) -> Mapping[Channel, ConsentState]: ...
-    @property
-    def do_not_contact(self) -> bool | None: ...
-    @property
-    def tags(self) -> Sequence[str]: ...
-    @property
-    def interests(self) -> Sequence[str]: ...
-
-
-def insert_customers(
-    session: Session,
-    customers: Sequence[NewCustomer],
-    now: dt.datetime,
-    digests: Mapping[str, str] | None = None,
-) -> dict[str, int]:
-    """Insert customers known to be new, with their consent log, tags and interests.
-
-    Returns their ids by external id. The caller has checked that none is stored; a
-    concurrent writer inserting the same customer makes the insert fail (nothing is
-    silently dropped) and the import can simply run again.
-    """
-    rows = []
-    for customer in customers:
-        row = dict.fromkeys(CUSTOMER_COLUMNS)
-        row.update(customer.values)
-        for channel in Channel:
-            state = customer.consents.get(channel, ConsentState.UNKNOWN)
-            known = state is not ConsentState.UNKNOWN
-            row[f"consent_{channel.value}"] = state
-            row[f"consent_{channel.value}_at"] = now if known else None
-            row[f"consent_{channel.value}_source"] = "import" if known else None
-        row.update(
-            external_id=customer.external_id,
-            status=customer.values.get("status") or CustomerStatus.ACTIVE,
-            do_not_contact=bool(customer.do_not_contact),
-            purchase_count=0,
-            lifetime_value=Decimal(0),
-            spend_365d=Decimal(0),
-            created_at=now,
-            updated_at=now,
-            import_digest=(digests or {}).get(customer.external_id),
-        )
-        rows.append([row[name] for name in CUSTOMER_COLUMNS])
-    insert_values(session, Customer, CUSTOMER_COLUMNS, rows)
-    found = stored_rows(
-        session, Customer.external_id, [c.external_id for c in customers], Customer.id
-    )
-    ids = {external_id: row.id for external_id, row in found.items()}
-    log: list[tuple[Any, ...]] = []
-    tags: list[tuple[Any, ...]] = []
-    interests: list[tuple[Any, ...]] = []
-    for customer in customers:
-        customer_id = ids[customer.external_id]
-        for channel, state in customer.consents.items():
-            if state is not ConsentState.UNKNOWN:
-                scope = ConsentScope(channel.value)
-                log.append((customer_id, scope, "unknown", state.value, now, "import"))
-        if customer.do_not_contact:
-            log.append((customer_id, ConsentScope.DO_NOT_CONTACT, "false", "true", now, "import"))
-        tags.extend((customer_id, tag) for tag in customer.tags)
-        interests.extend(
-            (customer_id, topic, topic.casefold(), InterestCategory.OTHER, None)
-            for topic in customer.interests
-        )
-    log_consent_changes(session, log)
-    insert_values(session, CustomerTag, ("customer_id", "tag"), tags)
-    interest_columns = ("customer_id", "topic", "topic_key", "category", "note")
-    insert_values(session, Interest, interest_columns, interests)
-    return ids
 
 
 class CustomerStore(ConsentStore, HistoryStore):

@@ -8,12 +8,10 @@ The one owner of those tables' SQL. A write that changes what the rollups add up
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
-from decimal import Decimal
-from typing import Any, NamedTuple, Protocol
+from collections.abc import Iterable, Sequence
+from typing import Any, NamedTuple
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
 
 from rapport._errors import NotFoundError, StateError
 from rapport.models.enums import CaseStatus, PromiseStatus, PurchaseStatus
@@ -33,42 +31,12 @@ from rapport.models.tables import Case, Customer, Interaction, Promise, Purchase
 from rapport.rhythm import Visit
 from rapport.store._base import WriteSummary, owned_out
 from rapport.store.rollups import RollupStore
-from rapport.store.rows import chunked, insert_new, insert_values, rowcount
+from rapport.store.rows import chunked, insert_new
 from rapport.store.tasks import TaskStore
 
-#: A purchase row's columns, in the order :func:`insert_purchases` writes them.
-PURCHASE_COLUMNS = tuple(c.name for c in Purchase.__table__.c if c.name != "id")
 
-
-class PurchaseFacts(Protocol):
-    """What a new purchase row is made of: a validated ``PurchaseIn``, or the import fast
-    path's plain tuple of the same values."""
-
-    @property
-    def external_id(self) -> str | None: ...
-    @property
-    def occurred_at(self) -> dt.datetime: ...
-    @property
-    def amount(self) -> Decimal: ...
-    @property
-    def currency(self) -> str | None: ...
-    @property
-    def description(self) -> str | None: ...
-    @property
-    def category(self) -> str | None: ...
-    @property
-    def status(self) -> PurchaseStatus: ...
-
-
-class CustomersPurchase(PurchaseFacts, Protocol):
-    """A purchase with its customer named by external id (the import's rows)."""
-
-    @property
-    def customer(self) -> str: ...
-
-
-def new_purchase_row(
-    purchase: PurchaseFacts, customer_id: int, currency: str, now: dt.datetime
+def _new_purchase_row(
+    purchase: PurchaseIn, customer_id: int, currency: str, now: dt.datetime
 ) -> dict[str, Any]:
     """The columns of a purchase stored now; without a currency it is the business's."""
     return {
@@ -83,23 +51,6 @@ def new_purchase_row(
         "refunded_at": now if purchase.status is PurchaseStatus.REFUNDED else None,
         "created_at": now,
     }
-
-
-def insert_purchases(
-    session: Session,
-    purchases: Sequence[CustomersPurchase],
-    customer_ids: Mapping[str, int],
-    *,
-    currency: str,
-    now: dt.datetime,
-) -> int:
-    """Insert purchases known to be new (their ids are not stored, or they have none).
-
-    The caller refreshes the customers' rollups (an import does it once, at the end).
-    """
-    rows = [new_purchase_row(p, customer_ids[p.customer], currency, now) for p in purchases]
-    values = [[row[name] for name in PURCHASE_COLUMNS] for row in rows]
-    return insert_values(session, Purchase, PURCHASE_COLUMNS, values)
 
 
 class RecentHistory(NamedTuple):
@@ -153,7 +104,7 @@ class HistoryStore(RollupStore, TaskStore):
         touched: set[int] | None = None,
     ) -> tuple[WriteSummary, list[int]]:
         ids = self.require_customer_ids(p.customer_id for p in purchases)
-        rows = [new_purchase_row(p, ids[p.customer_id], self.currency, now) for p in purchases]
+        rows = [_new_purchase_row(p, ids[p.customer_id], self.currency, now) for p in purchases]
         fresh, created = insert_new(
             self.session, Purchase, rows, "external_id", exclusive=exclusive
         )
@@ -162,30 +113,38 @@ class HistoryStore(RollupStore, TaskStore):
             for p in purchases
             if p.external_id is not None and p.status is PurchaseStatus.REFUNDED
         }
-        refunds = self._refund(refunded, now) if refunded else 0
+        owners = self._refund(refunded, now) if refunded else []
         if touched is None:
-            self.refresh_purchase_rollups(set(ids.values()), now)
+            self.refresh_purchase_rollups({*ids.values(), *owners}, now)
         else:
-            touched.update(ids.values())
+            # Only the customers whose history changed: a re-import of an unchanged
+            # file refreshes nobody's rollups.
+            touched.update(row["customer_id"] for row in fresh)
+            touched.update(owners)
+        refunds = len(owners)
         summary = WriteSummary(
             created=len(fresh), unchanged=len(rows) - len(fresh) - refunds, updated=refunds
         )
         return summary, created
 
-    def _refund(self, purchase_external_ids: Iterable[str], at: dt.datetime) -> int:
-        changed = 0
+    def _refund(self, purchase_external_ids: Iterable[str], at: dt.datetime) -> list[int]:
+        """Mark these purchases refunded; returns the customer of each one that was
+        completed (so its rollups change), once per purchase."""
+        owners: list[int] = []
         for id_batch in chunked(sorted(purchase_external_ids)):
-            result = self.session.execute(
-                update(Purchase)
-                .where(
-                    Purchase.external_id.in_(id_batch),
-                    Purchase.status == PurchaseStatus.COMPLETED,
+            owners.extend(
+                self.session.scalars(
+                    update(Purchase)
+                    .where(
+                        Purchase.external_id.in_(id_batch),
+                        Purchase.status == PurchaseStatus.COMPLETED,
+                    )
+                    .values(status=PurchaseStatus.REFUNDED, refunded_at=at)
+                    .returning(Purchase.customer_id)
+                    .execution_options(synchronize_session=False)
                 )
-                .values(status=PurchaseStatus.REFUNDED, refunded_at=at)
-                .execution_options(synchronize_session=False)
             )
-            changed += rowcount(result)
-        return changed
+        return owners
 
     def refund_purchase(self, purchase_external_id: str, at: dt.datetime) -> PurchaseOut:
         """Mark a purchase refunded (again is a no-op) and refresh the customer's rollups."""

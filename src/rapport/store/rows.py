@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Insert, Row, Table, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 #: Keys per ``IN`` list, rows per UPDATE batch: well under every driver's parameter limit.
@@ -105,9 +106,16 @@ def insert_values(
             f"COPY {quote(model_table.name)} ({', '.join(quote(n) for n in names)}) FROM STDIN"
         )
         raw: Any = connection.connection.dbapi_connection
-        with raw.cursor() as cursor, cursor.copy(copy_sql) as copy:
-            for row in zip(*values, strict=True):
-                copy.write_row(row)
+        try:
+            with raw.cursor() as cursor, cursor.copy(copy_sql) as copy:
+                for row in zip(*values, strict=True):
+                    copy.write_row(row)
+        except dialect.loaded_dbapi.Error as error:
+            # The driver's own error, raised as SQLAlchemy raises every other one
+            # (IntegrityError for a key stored meanwhile), so callers catch one kind.
+            raise DBAPIError.instance(
+                copy_sql, None, error, dialect.loaded_dbapi.Error, dialect=dialect
+            ) from error
         return len(table)
     params: list[Any]
     if positional:
