@@ -127,9 +127,9 @@ def key_lookups(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The occasion keys the planner looks up from now on (rules that mark their planned
     occasions in SQL should need none)."""
     from rapport import planner
+    from rapport.store.tasks import planned_keys as lookup
 
     looked_up: list[str] = []
-    lookup = planner.planned_keys
 
     def counting(session: Any, keys: Any) -> set[str]:
         keys = list(keys)
