@@ -14,7 +14,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Collection, Sequence
 
-from sqlalchemy import ColumnElement, and_, case, or_, select, update
+from sqlalchemy import ColumnElement, and_, case, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from rapport.config import ConsentDefaults
@@ -23,11 +23,9 @@ from rapport.models.enums import (
     Channel,
     ConsentState,
     CustomerStatus,
-    TaskStatus,
 )
 from rapport.models.tables import Customer, OutreachTask
-
-_BATCH = 5_000
+from rapport.store.tasks import cancel_tasks
 
 
 def not_allowed(channel: Channel, defaults: ConsentDefaults) -> ColumnElement[bool]:
@@ -99,12 +97,4 @@ def cancel_without_consent(
     by_reason: dict[str, list[int]] = defaultdict(list)
     for task_id, why in session.execute(found):
         by_reason[why].append(task_id)
-    for why, ids in by_reason.items():
-        for start in range(0, len(ids), _BATCH):
-            session.execute(
-                update(OutreachTask)
-                .where(OutreachTask.id.in_(ids[start : start + _BATCH]))
-                .values(status=TaskStatus.CANCELLED, reason=why, completed_at=now)
-                .execution_options(synchronize_session=False)
-            )
-    return sum(len(ids) for ids in by_reason.values())
+    return sum(cancel_tasks(session, ids, why, now) for why, ids in by_reason.items())

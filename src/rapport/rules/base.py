@@ -20,12 +20,12 @@ from functools import cached_property
 from typing import Any, ClassVar, Self, TypeVarTuple
 
 from pydantic import BaseModel, ConfigDict, model_validator
-from sqlalchemy import ColumnElement, Result, Select, func, select, true, update
+from sqlalchemy import ColumnElement, Result, Select, func, select, true
 from sqlalchemy.orm import Session
 
 from rapport.config import RuleSettings, Settings
 from rapport.dates import WorkingDays
-from rapport.models.enums import OPEN_TASK_STATUSES, Channel, TaskKind, TaskStatus
+from rapport.models.enums import Channel, TaskKind
 from rapport.models.tables import Customer, OutreachTask
 from rapport.rules.history import History
 
@@ -291,60 +291,3 @@ class Rule(ABC):
         Returns how many tasks were cancelled.
         """
         return 0
-
-
-def cancel_superseded(
-    session: Session,
-    rule: str,
-    newer: Any,
-    *,
-    reason: str,
-    now: dt.datetime,
-    customer_ids: Collection[int] | None,
-) -> int:
-    """Cancel ``rule``'s open tasks whose anchor is older than ``newer``.
-
-    ``newer`` is a customer column (last contact, last purchase): a task planned from an
-    older fact is moot once a newer one exists. One set-based UPDATE.
-    """
-    latest = select(newer).where(Customer.id == OutreachTask.customer_id).scalar_subquery()
-    stmt = (
-        update(OutreachTask)
-        .where(
-            OutreachTask.rule == rule,
-            OutreachTask.status.in_(OPEN_TASK_STATUSES),
-            OutreachTask.anchor_at.is_not(None),
-            latest > OutreachTask.anchor_at,
-        )
-        .values(status=TaskStatus.CANCELLED, reason=reason, completed_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    if customer_ids is not None:
-        stmt = stmt.where(OutreachTask.customer_id.in_(sorted(customer_ids)))
-    return int(session.execute(stmt).rowcount or 0)  # type: ignore[attr-defined]
-
-
-def cancel_open_tasks(
-    session: Session,
-    rule: str,
-    now: dt.datetime,
-    customer_ids: Collection[int] | None,
-    moot: Callable[[OutreachTask], str | None],
-) -> int:
-    """Cancel ``rule``'s open tasks for which ``moot`` gives a reason (row by row: for
-    rules whose open tasks are few, such as promises and complaints)."""
-    stmt = select(OutreachTask).where(
-        OutreachTask.rule == rule, OutreachTask.status.in_(OPEN_TASK_STATUSES)
-    )
-    if customer_ids is not None:
-        stmt = stmt.where(OutreachTask.customer_id.in_(sorted(customer_ids)))
-    cancelled = 0
-    for task in list(session.scalars(stmt)):
-        reason = moot(task)
-        if reason is not None:
-            task.status = TaskStatus.CANCELLED
-            task.reason = reason
-            task.completed_at = now
-            cancelled += 1
-    session.flush()
-    return cancelled

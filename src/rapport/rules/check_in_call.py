@@ -19,11 +19,11 @@ from rapport.rules.base import (
     PlannedCount,
     Rule,
     RuleContext,
-    cancel_superseded,
     count_planned,
 )
 from rapport.rules.segments import top_segment
 from rapport.rules.triggers import Inactivity
+from rapport.store.tasks import cancel_superseded
 
 
 class CheckInCallContext(RuleContext):

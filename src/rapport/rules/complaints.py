@@ -19,8 +19,9 @@ from sqlalchemy.orm import Session
 from rapport.config import RuleSettings
 from rapport.models.enums import CaseStatus, Channel
 from rapport.models.tables import Case, OutreachTask
-from rapport.rules.base import Occasion, PlanContext, Rule, RuleContext, cancel_open_tasks
+from rapport.rules.base import Occasion, PlanContext, Rule, RuleContext
 from rapport.rules.triggers import Event, occasion_key
+from rapport.store.tasks import cancel_open_tasks
 
 
 class CaseContext(RuleContext):

@@ -33,7 +33,6 @@ from rapport.rules.base import (
     OccasionContext,
     PlanContext,
     Rule,
-    cancel_superseded,
     planned,
 )
 from rapport.rules.birthday_card import BirthdayCard
@@ -48,6 +47,7 @@ from rapport.rules.triggers import (
     occasion_key,
     occasion_key_sql,
 )
+from rapport.store.tasks import cancel_superseded
 
 
 def condition_sql(condition: CustomCondition, ctx: PlanContext) -> ColumnElement[bool]:

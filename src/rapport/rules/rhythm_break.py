@@ -23,11 +23,11 @@ from rapport.rules.base import (
     PlanContext,
     Rule,
     RuleContext,
-    cancel_superseded,
     planned_for_anchor,
 )
 from rapport.rules.triggers import occasion_key
 from rapport.store import chunked
+from rapport.store.tasks import cancel_superseded
 
 
 class RhythmBreakContext(RuleContext):

@@ -24,7 +24,7 @@ from rapport.models.enums import OPEN_TASK_STATUSES, TaskKind, TaskStatus
 from rapport.models.schemas import TaskOut
 from rapport.models.tables import Customer, OutreachTask
 from rapport.store._base import StoreBase, owned_out
-from rapport.store.rows import chunked, insert_values, rowcount, stored_keys
+from rapport.store.rows import INSERT_BATCH, chunked, insert_values, rowcount, stored_keys
 
 #: Tasks that take a place in a person's day: still to do, or done already.
 LOADED_STATUSES = (*OPEN_TASK_STATUSES, TaskStatus.DONE)
@@ -57,6 +57,75 @@ def expire_tasks(
     if shard is not None:
         stmt = stmt.where(shard(OutreachTask.customer_id))
     return rowcount(session.execute(stmt))
+
+
+def cancel_superseded(
+    session: Session,
+    rule: str,
+    newer: Any,
+    *,
+    reason: str,
+    now: dt.datetime,
+    customer_ids: Collection[int] | None,
+) -> int:
+    """Cancel ``rule``'s open tasks whose anchor is older than ``newer``.
+
+    ``newer`` is a customer column (last contact, last purchase): a task planned from an
+    older fact is moot once a newer one exists. One set-based UPDATE.
+    """
+    latest = select(newer).where(Customer.id == OutreachTask.customer_id).scalar_subquery()
+    stmt = (
+        update(OutreachTask)
+        .where(
+            OutreachTask.rule == rule,
+            OutreachTask.status.in_(OPEN_TASK_STATUSES),
+            OutreachTask.anchor_at.is_not(None),
+            latest > OutreachTask.anchor_at,
+        )
+        .values(status=TaskStatus.CANCELLED, reason=reason, completed_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if customer_ids is not None:
+        stmt = stmt.where(OutreachTask.customer_id.in_(sorted(customer_ids)))
+    return int(session.execute(stmt).rowcount or 0)  # type: ignore[attr-defined]
+
+
+def cancel_open_tasks(
+    session: Session,
+    rule: str,
+    now: dt.datetime,
+    customer_ids: Collection[int] | None,
+    moot: Callable[[OutreachTask], str | None],
+) -> int:
+    """Cancel ``rule``'s open tasks for which ``moot`` gives a reason (row by row: for
+    rules whose open tasks are few, such as promises and complaints)."""
+    stmt = select(OutreachTask).where(
+        OutreachTask.rule == rule, OutreachTask.status.in_(OPEN_TASK_STATUSES)
+    )
+    if customer_ids is not None:
+        stmt = stmt.where(OutreachTask.customer_id.in_(sorted(customer_ids)))
+    cancelled = 0
+    for task in list(session.scalars(stmt)):
+        reason = moot(task)
+        if reason is not None:
+            task.status = TaskStatus.CANCELLED
+            task.reason = reason
+            task.completed_at = now
+            cancelled += 1
+    session.flush()
+    return cancelled
+
+
+def cancel_tasks(session: Session, task_ids: Sequence[int], reason: str, now: dt.datetime) -> int:
+    """Cancel these tasks with ``reason`` (kept as history); returns how many."""
+    for batch in chunked(task_ids, INSERT_BATCH):
+        session.execute(
+            update(OutreachTask)
+            .where(OutreachTask.id.in_(batch))
+            .values(status=TaskStatus.CANCELLED, reason=reason, completed_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    return len(task_ids)
 
 
 def planned_keys(session: Session, keys: Iterable[str]) -> set[str]:
