@@ -1,8 +1,10 @@
 """Outreach tasks: finding them, changing their state, keeping a done task's words, and
 the load they put on each person's days.
 
-The owner of ``rapport_outreach_task``'s writes: the planner inserts and expires tasks
-with :func:`insert_tasks` and :func:`expire_tasks`, and asks :func:`planned_keys`; the
+The owner of ``rapport_outreach_task``'s writes (erasure aside): the planner inserts and
+expires tasks with :func:`insert_tasks` and :func:`expire_tasks` and asks
+:func:`planned_keys`; rules and consent cancel them with :func:`cancel_superseded`,
+:func:`cancel_open_tasks` and :func:`cancel_tasks`; the
 staff view and the planner's capacity stage ask the named queries here
 (:func:`read_load`, :func:`sticky_people`, :func:`unassigned_load`). Listings, metrics
 and exports still read tasks with their own set-based queries.
