@@ -177,11 +177,13 @@ def _write_batch(
         customers = [model for _, _, model in batch]
         summary = store.upsert_customers(customers, now, digests=digests, exclusive=True)
     else:
-        _, good = _of_stored_customers(store, batch, lambda model: model.customer_id, report)
+        ids, good = _of_stored_customers(store, batch, lambda model: model.customer_id, report)
         if not good:
             return
         if kind is ImportKind.PURCHASES:
-            summary = store.record_purchases(good, now, exclusive=True, touched=touched)
+            summary = store.record_purchases(
+                good, now, exclusive=True, touched=touched, customer_ids=ids
+            )
         else:
             summary = store.record_interactions(good, now)
     result.created += summary.created

@@ -96,22 +96,28 @@ def _customer_data(raw: Mapping[str, Any]) -> dict[str, Any]:
     return data
 
 
+#: The files' id columns, as the schemas name them.
+_ID_COLUMNS = {"purchase_id": "external_id", "interaction_id": "external_id"}
+#: Columns whose words are read in any case.
+_LOWERED = frozenset({"status", "kind", "direction"})
+
+
 def _history_data(
     kind: ImportKind, raw: Mapping[str, Any], zone: zoneinfo.ZoneInfo
 ) -> dict[str, Any]:
-    data = {
-        name: value
-        for name, value in raw.items()
-        if not (isinstance(value, str) and not value.strip() and name not in REQUIRED[kind])
-    }
-    for id_column in ("purchase_id", "interaction_id"):
-        if id_column in data:
-            data["external_id"] = data.pop(id_column)
+    """A purchase or interaction row as the schema reads it: empty optional cells left
+    out, ids renamed, words lowered, times read in the business's zone."""
+    required = REQUIRED[kind]
+    data: dict[str, Any] = {}
+    for name, value in raw.items():
+        if isinstance(value, str):
+            if (not value or value.isspace()) and name not in required:
+                continue
+            if name in _LOWERED:
+                value = value.strip().lower()
+        data[_ID_COLUMNS.get(name, name)] = value
     if "occurred_at" in data:
         data["occurred_at"] = _timestamp(data["occurred_at"], zone)
-    for name in ("status", "kind", "direction"):
-        if isinstance(data.get(name), str):
-            data[name] = data[name].strip().lower()
     return data
 
 

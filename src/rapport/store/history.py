@@ -8,7 +8,7 @@ The one owner of those tables' SQL. A write that changes what the rollups add up
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from sqlalchemy import select, update
@@ -84,6 +84,7 @@ class HistoryStore(RollupStore, TaskStore):
         *,
         exclusive: bool = False,
         touched: set[int] | None = None,
+        customer_ids: Mapping[str, int] | None = None,
     ) -> WriteSummary:
         """Insert purchases; one whose ``external_id`` is already stored is left alone.
 
@@ -91,9 +92,12 @@ class HistoryStore(RollupStore, TaskStore):
         re-importing a shop's export picks up its refunds. The customers' rollups are
         refreshed, unless ``touched`` is given: then their ids are added to it, for the
         caller to refresh once (an import does, at the end of the file). ``exclusive``:
-        see :func:`~rapport.store.rows.insert_new`.
+        see :func:`~rapport.store.rows.insert_new`. ``customer_ids``: the ids of every
+        purchase's customer, when the caller has looked them up already.
         """
-        return self._record_purchases(purchases, now, exclusive=exclusive, touched=touched)[0]
+        return self._record_purchases(
+            purchases, now, exclusive=exclusive, touched=touched, customer_ids=customer_ids
+        )[0]
 
     def _record_purchases(
         self,
@@ -102,8 +106,12 @@ class HistoryStore(RollupStore, TaskStore):
         *,
         exclusive: bool = False,
         touched: set[int] | None = None,
+        customer_ids: Mapping[str, int] | None = None,
     ) -> tuple[WriteSummary, list[int]]:
-        ids = self.require_customer_ids(p.customer_id for p in purchases)
+        if customer_ids is None:
+            ids = self.require_customer_ids(p.customer_id for p in purchases)
+        else:
+            ids = {p.customer_id: customer_ids[p.customer_id] for p in purchases}
         rows = [_new_purchase_row(p, ids[p.customer_id], self.currency, now) for p in purchases]
         fresh, created = insert_new(
             self.session, Purchase, rows, "external_id", exclusive=exclusive
