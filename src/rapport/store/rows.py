@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import Insert, Row, Table, insert, select
+from sqlalchemy import ARRAY, Insert, Row, Table, any_, bindparam, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
@@ -207,8 +207,17 @@ def stored_rows(
     not stored are simply absent. One ``IN`` list per ``size`` keys.
     """
     found: dict[Any, Row[Any]] = {}
+    postgres = session.get_bind().dialect.name == "postgresql"
     for batch in chunked(sorted(set(keys)), size):
-        for row in session.execute(select(key, *columns).where(key.in_(batch))):
+        # PostgreSQL takes the keys as one array parameter (``= ANY``): psycopg parses
+        # a statement with hundreds of placeholders anew each time, which cost more
+        # than the lookup itself.
+        where = (
+            key == any_(bindparam("keys", list(batch), type_=ARRAY(key.type)))
+            if postgres
+            else key.in_(batch)
+        )
+        for row in session.execute(select(key, *columns).where(where)):
             found[row[0]] = row
     return found
 
