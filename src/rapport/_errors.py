@@ -17,6 +17,7 @@ Each message says what went wrong and what to do about it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -99,6 +100,12 @@ class DatabaseError(RapportError):
     """The database refused an operation; the original error is the ``__cause__``."""
 
 
+def _names(reason: str, text: str) -> bool:
+    """Whether ``reason`` shows ``text`` as a word of its own (``no`` is not shown by
+    ``'unknown'``; ``-5`` is by ``amount -5 is negative``)."""
+    return bool(text) and re.search(rf"(?<!\w){re.escape(text)}(?!\w)", reason) is not None
+
+
 def field_problems(error: pydantic.ValidationError) -> list[FieldProblem]:
     """pydantic's errors as :class:`FieldProblem` values naming the field and the value."""
     problems = []
@@ -106,7 +113,7 @@ def field_problems(error: pydantic.ValidationError) -> list[FieldProblem]:
         field = ".".join(str(part) for part in item["loc"]) or "(row)"
         value = item.get("input")
         reason = str(item["msg"]).removeprefix("Value error, ")
-        shown = repr(value) in reason or str(value) in reason
+        shown = repr(value) in reason or _names(reason, str(value))
         if item["type"] != "missing" and not isinstance(value, Mapping | list) and not shown:
             reason = f"{reason} (got {value!r})"
         problems.append(FieldProblem(field=field, value=value, reason=reason))
