@@ -27,13 +27,13 @@ from rapport.models.tables import (
     Case,
     Customer,
     OutreachTask,
-    PlannerRun,
     Promise,
     SurveyAnswer,
 )
 from rapport.rules.segments import top_segment
-from rapport.staffing import Backlog
+from rapport.store.runs import run_reports
 from rapport.store.tasks import read_load
+from rapport.store.waiting import Backlog
 
 
 class RuleMetrics(BaseModel):
@@ -268,10 +268,8 @@ def service_metrics(
         )
     }
     not_planned: dict[str, int] = {}
-    for (report,) in session.execute(
-        select(PlannerRun.report).where(PlannerRun.as_of >= start, PlannerRun.as_of <= end)
-    ):
-        for rule in (report or {}).get("rules", {}).values():
+    for report in run_reports(session, start, end):
+        for rule in report.get("rules", {}).values():
             for reason, n in rule.get("skipped", {}).items():
                 not_planned[reason] = not_planned.get(reason, 0) + int(n)
 

@@ -56,12 +56,13 @@ from rapport.models.enums import (
     TaskKind,
     TaskStatus,
 )
-from rapport.models.tables import Case, Customer, OutreachTask, PlannerRun
+from rapport.models.tables import Case, Customer, OutreachTask
 from rapport.rules import Occasion, PlanContext, Rule, rule_classes
 from rapport.rules.base import AlreadyPlanned, PlannedCount
-from rapport.staffing import Backlog, Waiting
 from rapport.store import Store, chunked, stored_rows
+from rapport.store.runs import record_run
 from rapport.store.tasks import expire_tasks, insert_tasks, planned_keys, read_load, sticky_people
+from rapport.store.waiting import Backlog, Waiting
 
 #: Above this many customers, reconciling looks at every open task instead of listing
 #: the customers (a list that long would pass SQLite's limit on parameters).
@@ -457,16 +458,7 @@ class Planner:
         if not dry_run:
             if waited or waiting:
                 backlog.replace(waited, waiting, as_of)
-            session.add(
-                PlannerRun(
-                    as_of=as_of,
-                    horizon_days=horizon,
-                    started_at=now,
-                    finished_at=now,
-                    report=report.model_dump(mode="json"),
-                )
-            )
-            session.flush()
+            record_run(session, as_of, horizon, now, report.model_dump(mode="json"))
         return report
 
     # ------------------------------------------------------------------ steps

@@ -15,11 +15,10 @@ import datetime as dt
 import hashlib
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from rapport._errors import NotFoundError
-from rapport.models.enums import OPEN_TASK_STATUSES, CustomerStatus, TaskStatus
 from rapport.models.tables import (
     Base,
     Case,
@@ -36,6 +35,11 @@ from rapport.models.tables import (
     SurveyAnswer,
     WaitingOccasion,
 )
+from rapport.store.consent import erase_consent_sources
+from rapport.store.customers import erase_profile
+from rapport.store.history import erase_history_text
+from rapport.store.tasks import erase_tasks
+from rapport.store.waiting import drop_waiting
 
 ERASED_TEXT = "[erased]"
 _RELATED: tuple[type[Base], ...] = (
@@ -92,75 +96,12 @@ def erase_customer(session: Session, external_id: str, now: dt.datetime) -> bool
     customer = _find(session, external_id)
     if customer.erased_at is not None:
         return False
-    cid = customer.id
+    pseudonym = erased_id(customer.external_id)
+    erase_profile(session, customer.id, pseudonym, now)
+    erase_history_text(session, customer.id, ERASED_TEXT)
+    erase_tasks(session, customer.id, now)
+    erase_consent_sources(session, customer.id)
     # An occasion waiting for staff is plan state, not history: it goes with the rest.
-    for model in (CustomerTag, Interest, FamilyMember, ImportantDate, WaitingOccasion):
-        session.execute(delete(model).where(model.customer_id == cid))
-    session.execute(update(Purchase).where(Purchase.customer_id == cid).values(description=None))
-    session.execute(update(Interaction).where(Interaction.customer_id == cid).values(summary=None))
-    session.execute(
-        update(Case).where(Case.customer_id == cid).values(summary=ERASED_TEXT, resolution=None)
-    )
-    session.execute(
-        update(Promise).where(Promise.customer_id == cid).values(what=ERASED_TEXT, note=None)
-    )
-    session.execute(
-        update(OutreachTask)
-        .where(
-            OutreachTask.customer_id == cid,
-            OutreachTask.status.in_(OPEN_TASK_STATUSES),
-        )
-        .values(status=TaskStatus.CANCELLED, reason="erased", completed_at=now)
-    )
-    session.execute(
-        update(OutreachTask)
-        .where(OutreachTask.customer_id == cid)
-        .values(
-            subject=None,
-            body=None,
-            body_html=None,
-            call_script=None,
-            talking_points=None,
-            context=None,
-            outcome=None,
-        )
-    )
-    session.execute(
-        update(ConsentChange).where(ConsentChange.customer_id == cid).values(source=None)
-    )
-    session.execute(
-        update(SurveyAnswer).where(SurveyAnswer.customer_id == cid).values(comment=None)
-    )
-    session.execute(
-        update(Customer)
-        .where(Customer.id == cid)
-        .values(
-            external_id=erased_id(customer.external_id),
-            first_name=None,
-            last_name=None,
-            preferred_name=None,
-            email=None,
-            phone=None,
-            address_line1=None,
-            address_line2=None,
-            postal_code=None,
-            city=None,
-            birth_month=None,
-            birth_day=None,
-            birth_year=None,
-            notes=None,
-            owner=None,
-            consent_email_source=None,
-            consent_sms_source=None,
-            consent_phone_source=None,
-            consent_mail_source=None,
-            do_not_contact=True,
-            status=CustomerStatus.INACTIVE,
-            erased_at=now,
-            updated_at=now,
-            import_digest=None,
-        )
-        .execution_options(synchronize_session=False)
-    )
+    drop_waiting(session, customer.id)
     session.expire_all()
     return True

@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 import pydantic
-from sqlalchemy import text as sql
 from sqlalchemy.orm import Session
 
 from rapport.config import Settings
@@ -41,7 +40,9 @@ from rapport.importing.kinds import (
 )
 from rapport.importing.resync import digest_salt, header_salt, row_digest, unchanged_rows
 from rapport.importing.rows import RowInvalid, validate_row
+from rapport.models.tables import Base, Customer, Interaction, Purchase
 from rapport.store import Store
+from rapport.store.rows import analyze
 
 __all__ = [
     "BATCH",
@@ -221,10 +222,10 @@ class _Statistics:
     100,000, 1,000,000, ... keeps those lookups on their indexes (SQLite needs nothing).
     """
 
-    TABLES: Mapping[ImportKind, tuple[str, ...]] = {
-        ImportKind.CUSTOMERS: ("rapport_customer",),
-        ImportKind.PURCHASES: ("rapport_purchase", "rapport_customer"),
-        ImportKind.INTERACTIONS: ("rapport_interaction",),
+    TABLES: Mapping[ImportKind, tuple[type[Base], ...]] = {
+        ImportKind.CUSTOMERS: (Customer,),
+        ImportKind.PURCHASES: (Purchase, Customer),
+        ImportKind.INTERACTIONS: (Interaction,),
     }
 
     def __init__(self, session: Session, kind: ImportKind) -> None:
@@ -242,7 +243,5 @@ class _Statistics:
 
     def analyze(self) -> None:
         """Refresh the statistics now (the end of a file: for the next import)."""
-        if not self._on:
-            return
-        for table in self.TABLES[self._kind]:
-            self._session.execute(sql(f"ANALYZE {table}"))
+        if self._on:
+            analyze(self._session, self.TABLES[self._kind])

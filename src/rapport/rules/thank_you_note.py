@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from rapport.config import RuleSettings
-from rapport.models.enums import OPEN_TASK_STATUSES, Channel, PurchaseStatus, TaskKind, TaskStatus
+from rapport.models.enums import OPEN_TASK_STATUSES, Channel, PurchaseStatus, TaskKind
 from rapport.models.tables import Customer, OutreachTask, Purchase
 from rapport.models.values import Amount
 from rapport.rules.base import (
@@ -28,6 +28,7 @@ from rapport.rules.base import (
 from rapport.rules.triggers import occasion_key
 from rapport.rules.welcome import Welcome, is_new_customer, welcomes_and_thanks
 from rapport.store import chunked
+from rapport.store.tasks import cancel_tasks, revise_tasks
 
 
 class ThankedPurchase(RuleContext):
@@ -234,14 +235,20 @@ class ThankYouNote(Rule):
         A refunded purchase leaves the note, a purchase that arrived later within the
         group's days joins it, and a note with nothing left to thank for is cancelled.
         """
-        stmt = select(OutreachTask).where(
+        stmt = select(
+            OutreachTask.id,
+            OutreachTask.customer_id,
+            OutreachTask.context,
+            OutreachTask.anchor_at,
+            OutreachTask.window_end,
+        ).where(
             OutreachTask.rule == self.name,
             OutreachTask.status.in_(OPEN_TASK_STATUSES),
             OutreachTask.anchor_at.is_not(None),
         )
         if customer_ids is not None:
             stmt = stmt.where(OutreachTask.customer_id.in_(sorted(customer_ids)))
-        notes = list(session.scalars(stmt))
+        notes = session.execute(stmt).all()
         if not notes:
             return 0
         span = dt.timedelta(days=self.settings.coalesce_days + 1)
@@ -260,7 +267,8 @@ class ThankYouNote(Rule):
                 )
                 for row in rows:
                     purchases[row.customer_id].append(row)
-        cancelled = 0
+        refunded: list[int] = []
+        revised: list[tuple[int, dict[str, Any], dt.date]] = []
         for note in notes:
             context = dict(note.context or {})
             assert note.anchor_at is not None
@@ -272,19 +280,15 @@ class ThankYouNote(Rule):
             ]
             refreshed = _purchase_list(group, str(context.get("timezone", "UTC")))
             if not refreshed:
-                note.status = TaskStatus.CANCELLED
-                note.reason = "refunded"
-                note.completed_at = now
-                cancelled += 1
+                refunded.append(note.id)
             elif refreshed != context.get("purchases"):
                 context["purchases"] = refreshed
                 context["total"] = str(sum(Decimal(p["amount"]) for p in refreshed))
-                note.context = context
                 latest_day = dt.date.fromisoformat(refreshed[-1]["date"])
                 window_end = latest_day + dt.timedelta(days=self.settings.window_days)
-                note.window_end = max(note.window_end, window_end)
-        session.flush()
-        return cancelled
+                revised.append((note.id, context, max(note.window_end, window_end)))
+        revise_tasks(session, revised)
+        return cancel_tasks(session, refunded, "refunded", now)
 
 
 def _coalesce(rows: Sequence[Any], days: int, ctx: PlanContext) -> Iterator[list[Any]]:

@@ -5,9 +5,10 @@ decides. Writes are set-based (one statement per table per batch), and every wri
 changes a customer's history refreshes that customer's rollups in the same transaction,
 so the daily run never has to re-aggregate all history.
 
-One module per aggregate, each the owner of its tables' writes (erasure, in
-:mod:`rapport.privacy`, still deletes across them all; rules, listings and metrics read
-with their own set-based queries):
+One module per aggregate, each the only one that writes its tables (erasure, in
+:mod:`rapport.privacy`, asks each of them in turn). Rules select their candidates with
+their own set-based SQL, as listings, metrics and exports read theirs; none of them
+writes:
 
 * :mod:`~rapport.store.customers`: customers, tags, interests, family, important dates,
   import digests, the profile;
@@ -15,10 +16,12 @@ with their own set-based queries):
 * :mod:`~rapport.store.history`: purchases, refunds, interactions, cases, promises,
   surveys;
 * :mod:`~rapport.store.tasks`: outreach tasks and the load they put on staff;
+* :mod:`~rapport.store.waiting`: the occasions waiting for staff capacity;
+* :mod:`~rapport.store.runs`: the planner's reports of its runs;
 * :mod:`~rapport.store.rollups`: the rollups on customer rows and their checkpoints,
   with :mod:`~rapport.store.rhythm` computing the rhythm rollups by set;
 * :mod:`~rapport.store.rows`: the one insert helper and the one "which keys are stored"
-  lookup they all use.
+  lookup they all use, and PostgreSQL's statistics after a bulk load.
 
 :class:`Store` is their composition, the one object callers use.
 """

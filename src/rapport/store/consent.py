@@ -162,3 +162,14 @@ class ConsentStore(StoreBase):
             self.session.execute(update(Customer), list(batch))
         log_consent_changes(self.session, log)
         return {row["id"] for row in channel_updates}
+
+
+def erase_consent_sources(session: Session, customer_id: int) -> None:
+    """Forget where one customer's consent answers came from (erasure); the answers and
+    their dates stay, as proof of what was allowed when."""
+    session.execute(
+        update(ConsentChange)
+        .where(ConsentChange.customer_id == customer_id)
+        .values(source=None)
+        .execution_options(synchronize_session=False)
+    )

@@ -16,14 +16,11 @@ from decimal import Decimal
 from typing import Any, Literal, TypeVar
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import Session, selectinload
 
 from rapport._errors import NotFoundError
 from rapport.dates import PartialDate
-from rapport.models.enums import (
-    Channel,
-    ConsentState,
-)
+from rapport.models.enums import Channel, ConsentState, CustomerStatus
 from rapport.models.schemas import (
     CustomerIn,
     CustomerOut,
@@ -531,4 +528,55 @@ def important_date_out(row: ImportantDate) -> ImportantDateOut:
         label=row.label,
         date=PartialDate(month=row.month, day=row.day, year=row.year),
         yearly=row.yearly,
+    )
+
+
+#: The personal values on a customer row that erasure clears.
+_PERSONAL = (
+    "first_name",
+    "last_name",
+    "preferred_name",
+    "email",
+    "phone",
+    "address_line1",
+    "address_line2",
+    "postal_code",
+    "city",
+    "birth_month",
+    "birth_day",
+    "birth_year",
+    "notes",
+    "owner",
+    "consent_email_source",
+    "consent_sms_source",
+    "consent_phone_source",
+    "consent_mail_source",
+    "import_digest",
+)
+
+
+def erase_profile(session: Session, customer_id: int, pseudonym: str, now: dt.datetime) -> None:
+    """Remove one customer's personal details (erasure, GDPR article 17): tags,
+    interests, family and important dates go; the row keeps its rollups under
+    ``pseudonym`` and can never be contacted again (inactive, do not contact)."""
+    for model in (CustomerTag, Interest, FamilyMember, ImportantDate):
+        session.execute(
+            delete(model)
+            .where(model.customer_id == customer_id)
+            .execution_options(synchronize_session=False)
+        )
+    session.execute(
+        update(Customer)
+        .where(Customer.id == customer_id)
+        .values(
+            {
+                **dict.fromkeys(_PERSONAL),
+                "external_id": pseudonym,
+                "do_not_contact": True,
+                "status": CustomerStatus.INACTIVE,
+                "erased_at": now,
+                "updated_at": now,
+            }
+        )
+        .execution_options(synchronize_session=False)
     )

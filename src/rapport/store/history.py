@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from rapport._errors import NotFoundError, StateError
 from rapport.models.enums import CaseStatus, PromiseStatus, PurchaseStatus
@@ -392,4 +393,24 @@ class HistoryStore(RollupStore, TaskStore):
             open_cases=[owned_out(CaseOut, c, external_id) for c in cases],
             open_promises=[owned_out(PromiseOut, p, external_id) for p in promises],
             visits=visits,
+        )
+
+
+def erase_history_text(session: Session, customer_id: int, erased: str) -> None:
+    """Blank the free text of one customer's history and keep its amounts, dates and
+    counts, so reports stay right (erasure, GDPR article 17). Required texts (a case's
+    summary, a promise's what) become ``erased``."""
+    owned: list[tuple[Any, dict[str, Any]]] = [
+        (Purchase, {"description": None}),
+        (Interaction, {"summary": None}),
+        (Case, {"summary": erased, "resolution": None}),
+        (Promise, {"what": erased, "note": None}),
+        (SurveyAnswer, {"comment": None}),
+    ]
+    for model, values in owned:
+        session.execute(
+            update(model)
+            .where(model.customer_id == customer_id)
+            .values(**values)
+            .execution_options(synchronize_session=False)
         )

@@ -16,11 +16,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import ARRAY, Insert, Row, Table, any_, bindparam, insert, select
+from sqlalchemy import ARRAY, Insert, Row, Table, any_, bindparam, insert, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
+
+from rapport.models.tables import Base
 
 #: Keys per ``IN`` list, rows per UPDATE batch: well under every driver's parameter limit.
 CHUNK = 500
@@ -225,3 +227,12 @@ def stored_rows(
 def stored_keys(session: Session, key: Any, keys: Iterable[Any]) -> set[Any]:
     """Which of ``keys`` the ``key`` column already holds."""
     return set(stored_rows(session, key, keys))
+
+
+def analyze(session: Session, models: Iterable[type[Base]]) -> None:
+    """Refresh PostgreSQL's planner statistics of the models' tables now, after a bulk
+    load inside one transaction (SQLite needs nothing)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for model in models:
+        session.execute(text(f"ANALYZE {model.__tablename__}"))

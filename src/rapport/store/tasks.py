@@ -1,13 +1,14 @@
 """Outreach tasks: finding them, changing their state, keeping a done task's words, and
 the load they put on each person's days.
 
-The owner of ``rapport_outreach_task``'s writes (erasure aside): the planner inserts and
-expires tasks with :func:`insert_tasks` and :func:`expire_tasks` and asks
-:func:`planned_keys`; rules and consent cancel them with :func:`cancel_superseded`,
-:func:`cancel_open_tasks` and :func:`cancel_tasks`; the
-staff view and the planner's capacity stage ask the named queries here
-(:func:`read_load`, :func:`sticky_people`, :func:`unassigned_load`). Listings, metrics
-and exports still read tasks with their own set-based queries.
+The one writer of ``rapport_outreach_task``: the planner inserts and expires tasks with
+:func:`insert_tasks` and :func:`expire_tasks` and asks :func:`planned_keys`; rules and
+consent cancel them with :func:`cancel_superseded`, :func:`cancel_open_tasks` and
+:func:`cancel_tasks`, and the thank-you note revises its own with :func:`revise_tasks`;
+erasure asks :func:`erase_tasks`. The staff view and the planner's capacity stage ask
+the named queries here (:func:`read_load`, :func:`sticky_people`,
+:func:`unassigned_load`). Listings, metrics and exports read tasks with their own
+set-based queries.
 """
 
 from __future__ import annotations
@@ -128,6 +129,20 @@ def cancel_tasks(session: Session, task_ids: Sequence[int], reason: str, now: dt
             .execution_options(synchronize_session=False)
         )
     return len(task_ids)
+
+
+def revise_tasks(
+    session: Session, revisions: Sequence[tuple[int, Mapping[str, Any], dt.date]]
+) -> None:
+    """Give open tasks a new context and window end, as ``(task id, context,
+    window_end)``: a thank-you note whose purchases changed since it was planned."""
+    for task_id, context, window_end in revisions:
+        session.execute(
+            update(OutreachTask)
+            .where(OutreachTask.id == task_id)
+            .values(context=dict(context), window_end=window_end)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def planned_keys(session: Session, keys: Iterable[str]) -> set[str]:
@@ -320,3 +335,35 @@ class TaskStore(StoreBase):
             return
         if missing := sorted(task_ids - stored_keys(self.session, OutreachTask.id, task_ids)):
             raise NotFoundError(f"no outreach task with id {missing[0]}")
+
+
+#: A task's words and notes: what erasure blanks.
+_TASK_WORDS = (
+    "subject",
+    "body",
+    "body_html",
+    "call_script",
+    "talking_points",
+    "context",
+    "outcome",
+)
+
+
+def erase_tasks(session: Session, customer_id: int, now: dt.datetime) -> None:
+    """Cancel one customer's open tasks (reason ``erased``) and blank the words of all of
+    them; their kinds, days and outcomes' counts stay for the reports."""
+    session.execute(
+        update(OutreachTask)
+        .where(
+            OutreachTask.customer_id == customer_id,
+            OutreachTask.status.in_(OPEN_TASK_STATUSES),
+        )
+        .values(status=TaskStatus.CANCELLED, reason="erased", completed_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(
+        update(OutreachTask)
+        .where(OutreachTask.customer_id == customer_id)
+        .values(dict.fromkeys(_TASK_WORDS))
+        .execution_options(synchronize_session=False)
+    )
