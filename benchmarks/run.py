@@ -50,7 +50,7 @@ from rapport import PlanReport, Rapport, Settings, TaskStatus, create_engine, pa
 from rapport.capacity import Roster
 from rapport.database import SQLITE_CACHE_KB
 from rapport.dates import WorkingDays
-from rapport.models.tables import OutreachTask
+from rapport.models.tables import Customer, OutreachTask
 from rapport.rules import BUILTIN_RULES
 from rapport.store.tasks import LOADED_STATUSES
 
@@ -187,6 +187,32 @@ def staff_plan(url: str, staff_count: int) -> dict[str, Any]:
     return figures
 
 
+def sample_ids(engine: Engine, samples: int) -> list[str]:
+    """``samples`` external ids spread evenly over the customers' ids."""
+    with engine.connect() as connection:
+        low, high = connection.execute(select(func.min(Customer.id), func.max(Customer.id))).one()
+        step = max(1, (high - low) // samples)
+        wanted = [low + n * step for n in range(samples)]
+        rows = connection.execute(
+            select(Customer.external_id).where(Customer.id.in_(wanted)).order_by(Customer.id)
+        )
+        return [external_id for (external_id,) in rows]
+
+
+def explain_times(
+    crm: Rapport, external_ids: list[str], as_of: dt.date
+) -> tuple[list[float], Counter[str]]:
+    """Seconds per explanation, in order, and how often each verdict came."""
+    seconds: list[float] = []
+    verdicts: Counter[str] = Counter()
+    for external_id in external_ids:
+        started = time.perf_counter()
+        explanation = crm.explain(external_id, as_of)
+        seconds.append(time.perf_counter() - started)
+        verdicts.update(f"{v.verdict.value}" for v in explanation.verdicts)
+    return seconds, verdicts
+
+
 def one_run(
     url: str,
     files: dict[str, Path],
@@ -241,6 +267,12 @@ def one_run(
     peak = results["plan (first of the day)"][2]
     for name, rule in first[0].rules.items():
         results[f"    rule {name}"] = (rule.duration_seconds, float(rule.created), peak)
+    # Why (not) for single customers: the median of 25 spread over the ids.
+    engine = create_engine(url)
+    sampled = sample_ids(engine, 25)
+    engine.dispose()
+    seconds, _ = explain_times(crm, sampled, AS_OF)
+    results["explain one customer (median)"] = (statistics.median(seconds), 1.0, rss_mb())
     step("plan (same day again)", lambda: crm.plan(AS_OF).created)
     step("plan (next day)", lambda: crm.plan(AS_OF + dt.timedelta(days=1)).created)
     # Every open task of the two plans (due by the next day's horizon), rendered as a

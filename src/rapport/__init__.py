@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from rapport.config import Settings, StaffMember, load_settings, parse_settings
     from rapport.database import create_engine, include_object, migrate
     from rapport.dates import PartialDate
+    from rapport.explain import Explanation, RuleVerdict, Verdict
     from rapport.exports import OutreachRow
     from rapport.importing import ImportKind, ImportResult, RowProblem
     from rapport.messages import MessagePreview
@@ -93,6 +94,7 @@ _LAZY_NAMES = {
     "CustomerProfile": "rapport.models.schemas",
     "CustomerStatus": "rapport.models.enums",
     "Direction": "rapport.models.enums",
+    "Explanation": "rapport.explain",
     "FamilyMemberIn": "rapport.models.schemas",
     "FamilyMemberOut": "rapport.models.schemas",
     "ImportKind": "rapport.importing",
@@ -127,6 +129,7 @@ _LAZY_NAMES = {
     "RuleContext": "rapport.rules",
     "RuleMetrics": "rapport.metrics",
     "RuleReport": "rapport.planner",
+    "RuleVerdict": "rapport.explain",
     "Settings": "rapport.config",
     "Severity": "rapport.models.enums",
     "StaffLoad": "rapport.staffing",
@@ -134,6 +137,7 @@ _LAZY_NAMES = {
     "TaskKind": "rapport.models.enums",
     "TaskOut": "rapport.models.schemas",
     "TaskStatus": "rapport.models.enums",
+    "Verdict": "rapport.explain",
     "WriteSummary": "rapport.store",
     "create_engine": "rapport.database",
     "include_object": "rapport.database",
@@ -179,6 +183,7 @@ __all__ = [
     "CustomerStatus",
     "DatabaseError",
     "Direction",
+    "Explanation",
     "FamilyMemberIn",
     "FamilyMemberOut",
     "FieldProblem",
@@ -218,6 +223,7 @@ __all__ = [
     "RuleContext",
     "RuleMetrics",
     "RuleReport",
+    "RuleVerdict",
     "SchemaError",
     "Settings",
     "Severity",
@@ -228,6 +234,7 @@ __all__ = [
     "TaskOut",
     "TaskStatus",
     "TemplateError",
+    "Verdict",
     "WriteSummary",
     "__version__",
     "create_engine",

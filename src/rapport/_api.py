@@ -35,6 +35,7 @@ from rapport._errors import (
     field_problems,
 )
 from rapport.config import Settings
+from rapport.explain import Explanation, explain
 from rapport.exports import OutreachRow, outreach_rows, rule_labels
 from rapport.exports.call_sheet import write_call_sheet
 from rapport.exports.csv_list import write_csv
@@ -607,6 +608,17 @@ class Rapport:
                 shard=part,
             )
             return report
+
+    def explain(self, customer_id: str, as_of: dt.date | None = None) -> Explanation:
+        """Why the customer gets, or does not get, each enabled rule's contact on
+        ``as_of`` (default today): one verdict per rule's occasion, with the reason and
+        the numbers behind it. The planner's own decisions, narrowed to the customer;
+        nothing is written. See docs/tuning.md."""
+        day = as_of if as_of is not None else self.today()
+        with self._store() as store:
+            return explain(
+                self.planner, store.session, store, customer_id, as_of=day, now=self.now()
+            )
 
     def preview(self, task: TaskOut | int) -> MessagePreview:
         """Render one task as it would be written now, without storing anything."""

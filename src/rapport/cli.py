@@ -466,6 +466,44 @@ def plan(
         _print_plan(report)
 
 
+@app.command()
+def explain(
+    customer: Annotated[str, typer.Argument(metavar="CUSTOMER", help="The external id.")],
+    db: DbOption = None,
+    config: ConfigOption = None,
+    as_of: AsOfOption = None,
+    format: Annotated[
+        str,
+        typer.Option("--format", click_type=click.Choice(("table", "json")), help="table or json."),
+    ] = "table",
+) -> None:
+    """Why CUSTOMER gets, or does not get, each rule's contact on a day. Writes nothing."""
+    with _rapport(db, config) as crm:
+        explanation = crm.explain(customer, as_of)
+    if format == "json":
+        verdicts = [verdict.model_dump(mode="json") for verdict in explanation.verdicts]
+        _out().print_json(json.dumps(verdicts))
+        return
+    _out().print(
+        f"{explanation.customer_id} on {explanation.as_of.isoformat()} (occasions due "
+        f"{explanation.first_due.isoformat()} to {explanation.last_due.isoformat()})",
+        markup=False,
+    )
+    header = ("rule", "verdict", "due", "channel", "why")
+    rows = [
+        (
+            v.rule,
+            v.verdict.value,
+            v.due_on.isoformat() if v.due_on else "-",
+            v.channel.value if v.channel else "-",
+            f"task {v.task_id}" if v.reason is None and v.task_id else v.reason or "-",
+        )
+        for v in explanation.verdicts
+    ]
+    for line in _columns([header, *rows]):
+        _out().print(line, markup=False)
+
+
 def _columns(rows: list[tuple[str, ...]]) -> list[str]:
     """Plain aligned columns: stable for scripts, readable for people."""
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]

@@ -132,6 +132,16 @@ class Shard:
         return column % self.count == self.number - 1
 
 
+@dataclass(frozen=True)
+class _OneCustomer:
+    """A plan narrowed to one customer (see :meth:`Planner.decide`)."""
+
+    customer_id: int
+
+    def holds(self, customer_id: int) -> bool:
+        return customer_id == self.customer_id
+
+
 @dataclass(frozen=True, slots=True)
 class Reachability:
     """What the planner knows about a customer when choosing a channel."""
@@ -287,6 +297,22 @@ class PlanReport(BaseModel):
 # ------------------------------------------------------------------------- the planner
 
 
+@dataclass(frozen=True)
+class DayDecisions:
+    """What a plan decided for a day, before writing: per rule, the task rows (planned or
+    missed) and the counts; the occasions that wait for staff; and what waited before."""
+
+    ctx: PlanContext
+    tallies: Mapping[str, _RuleTally]
+    rows: Mapping[str, list[NewTask]]
+    waiting: Sequence[Waiting]
+    waited: Mapping[str, tuple[Waiting, dt.date]]
+
+    def skipped(self, rule: str) -> Sequence[tuple[Occasion, str]]:
+        """Each occasion of ``rule`` that was skipped, and why (a traced plan only)."""
+        return self.tallies[rule].skipped_occasions or []
+
+
 @dataclass
 class _RuleTally:
     created: int = 0
@@ -297,6 +323,13 @@ class _RuleTally:
     over_capacity: int = 0
     skipped: Counter[str] = field(default_factory=Counter)
     seconds: float = 0.0
+    #: Each skipped occasion and why: kept only when a plan is explained.
+    skipped_occasions: list[tuple[Occasion, str]] | None = None
+
+    def skip(self, occasion: Occasion, reason: str) -> None:
+        self.skipped[reason] += 1
+        if self.skipped_occasions is not None:
+            self.skipped_occasions.append((occasion, reason))
 
 
 class Planner:
@@ -403,23 +436,8 @@ class Planner:
                 session, as_of, now, shard.condition if shard is not None else None
             )
         session.flush()  # the rules read through the connection (PlanContext.rows)
-        # (a) every enabled rule's new occasions; (b) pooled for the whole day.
-        tallies: dict[str, _RuleTally] = {}
-        pool: list[tuple[Rule, Occasion]] = []
-        for rule in self.enabled_rules:
-            rule_started = time.perf_counter()
-            tally = tallies[rule.name] = _RuleTally()
-            pool.extend((rule, occasion) for occasion in self._fresh(rule, ctx, tally, shard))
-            tally.seconds = time.perf_counter() - rule_started
-        # (c) consent and channel, (d) one contact budget per customer across rules, and
-        # the staff's capacity: one person's days are shared by every shard and planner,
-        # so their load is read and filled under one lock.
-        backlog = Backlog(session, ctx.shard)
-        if not dry_run and self.roster:
-            hold_lock(session.connection(), CAPACITY_LOCK)
-        waited = backlog.stored()
-        rows, waiting = self._rows_for(pool, ctx, now, tallies, waited)
-        rows = self._close_waiting(rows, waited, pool, waiting, ctx, now, tallies)
+        day = self._decide(ctx, now, shard, lock_capacity=not dry_run)
+        tallies, rows, waiting, waited = day.tallies, day.rows, day.waiting, day.waited
         # (e) one bulk write per rule (its count is the rule's report).
         reports: dict[str, RuleReport] = {}
         planned: list[PlannedTask] = []
@@ -457,11 +475,60 @@ class Planner:
         )
         if not dry_run:
             if waited or waiting:
-                backlog.replace(waited, waiting, as_of)
+                Backlog(session, ctx.shard).replace(waited, waiting, as_of)
             record_run(session, as_of, horizon, now, report.model_dump(mode="json"))
         return report
 
+    def decide(
+        self, session: Session, *, as_of: dt.date, now: dt.datetime, customer_id: int
+    ) -> DayDecisions:
+        """What a plan for ``as_of`` would decide for one customer, writing nothing: the
+        planner's own steps with the plan narrowed to that customer (as a shard narrows
+        it), each skipped occasion's reason kept. :mod:`rapport.explain` words it."""
+        settings = self.settings
+        ctx = PlanContext(
+            session=session,
+            as_of=as_of,
+            first_due=as_of - dt.timedelta(days=settings.planner.catch_up_days),
+            last_due=as_of + dt.timedelta(days=settings.planner.horizon_days),
+            settings=settings,
+            working_days=WorkingDays(settings.business.country),
+            shard=lambda column: column == customer_id,
+        )
+        with plan_page_cache(session.connection()):
+            session.flush()
+            return self._decide(ctx, now, _OneCustomer(customer_id), trace=True)
+
     # ------------------------------------------------------------------ steps
+
+    def _decide(
+        self,
+        ctx: PlanContext,
+        now: dt.datetime,
+        shard: Shard | _OneCustomer | None,
+        *,
+        lock_capacity: bool = False,
+        trace: bool = False,
+    ) -> DayDecisions:
+        """The day's decisions: (a) every enabled rule's new occasions, (b) pooled for
+        the whole day, (c) consent and channel, (d) one contact budget per customer
+        across rules, and the staff's capacity. Nothing is written.
+
+        With ``lock_capacity`` (a plan that writes) the staff's load is read and filled
+        under one lock: one person's days are shared by every shard and planner."""
+        tallies: dict[str, _RuleTally] = {}
+        pool: list[tuple[Rule, Occasion]] = []
+        for rule in self.enabled_rules:
+            rule_started = time.perf_counter()
+            tally = tallies[rule.name] = _RuleTally(skipped_occasions=[] if trace else None)
+            pool.extend((rule, occasion) for occasion in self._fresh(rule, ctx, tally, shard))
+            tally.seconds = time.perf_counter() - rule_started
+        if lock_capacity and self.roster:
+            hold_lock(ctx.session.connection(), CAPACITY_LOCK)
+        waited = Backlog(ctx.session, ctx.shard).stored()
+        rows, waiting = self._rows_for(pool, ctx, now, tallies, waited)
+        rows = self._close_waiting(rows, waited, pool, waiting, ctx, now, tallies)
+        return DayDecisions(ctx, tallies, rows, waiting, waited)
 
     def _lock(self, session: Session, shard: Shard | None) -> None:
         """One planner per shard at a time: the unique key alone already prevents
@@ -471,7 +538,7 @@ class Planner:
         plan_each_query(session.connection())
 
     def _fresh(
-        self, rule: Rule, ctx: PlanContext, tally: _RuleTally, shard: Shard | None
+        self, rule: Rule, ctx: PlanContext, tally: _RuleTally, shard: Shard | _OneCustomer | None
     ) -> list[Occasion]:
         """The rule's occasions that have no task yet (those that do are counted)."""
         occasions: dict[str, Occasion] = {}
@@ -548,7 +615,7 @@ class Planner:
                     judged[id(customer.reach), id(rule)] = verdict
                 channel, reason = verdict
             if reason is not None:
-                tally.skipped[reason] += 1
+                tally.skip(occasion, reason)
                 continue
             if occasion.window_end < ctx.as_of:
                 tally.missed += 1
@@ -582,7 +649,7 @@ class Planner:
                 tally = tallies[rule.name]
                 day = placements[occasion.occasion_key]
                 if day is None:
-                    tally.skipped["capped"] += 1
+                    tally.skip(occasion, "capped")
                     continue
                 if day != occasion.due_on:
                     tally.moved += 1
@@ -697,7 +764,7 @@ class Planner:
                     )
                 )
             elif outcome == "capped":
-                tally.skipped["capped"] += 1
+                tally.skip(occasion, "capped")
             else:
                 tally.waiting += 1
                 waiting.append(

@@ -14,6 +14,7 @@ from rapport.rules.aftercare import Aftercare, named_aftercare
 from rapport.rules.anniversary import Anniversary
 from rapport.rules.base import (
     DEFAULT_KINDS,
+    Absence,
     Occasion,
     OccasionContext,
     PlanContext,
@@ -102,6 +103,7 @@ __all__ = [
     "BUILTIN_BY_NAME",
     "BUILTIN_RULES",
     "DEFAULT_KINDS",
+    "Absence",
     "Aftercare",
     "Anniversary",
     "BirthdayCard",

@@ -13,13 +13,21 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from pydantic import Field
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from rapport.config import RuleSettings
 from rapport.models.enums import Channel
 from rapport.models.tables import Purchase
 from rapport.models.values import Amount
-from rapport.rules.base import AlreadyPlanned, Occasion, PlanContext, Rule, RuleContext, planned
+from rapport.rules.base import (
+    Absence,
+    AlreadyPlanned,
+    Occasion,
+    PlanContext,
+    Rule,
+    RuleContext,
+    planned,
+)
 from rapport.rules.triggers import Event, completed_purchases, occasion_key, occasion_key_sql
 
 PREFIX = "aftercare"
@@ -64,12 +72,49 @@ class Aftercare(Rule):
     settings_model = AftercareSettings
     settings: AftercareSettings
 
+    def why_not(self, ctx: PlanContext, customer_id: int) -> Absence | None:
+        s = self.settings
+        last = ctx.rows(
+            select(func.max(Purchase.occurred_at)).where(
+                Purchase.customer_id == customer_id,
+                ctx.history.before(Purchase.occurred_at),
+                *completed_purchases(ctx, category=s.category, min_amount=s.min_amount),
+            )
+        ).scalar()
+        which = " ".join(
+            part
+            for part in (
+                f"in {s.category!r}" if s.category else "",
+                f"of {Decimal(s.min_amount):,.2f} {ctx.settings.business.currency} or more"
+                if s.min_amount is not None
+                else "",
+            )
+            if part
+        )
+        purchase = f"completed purchase {which}".strip()
+        if last is None:
+            return Absence("no_purchase", f"no {purchase}")
+        bought = Event(s.days_after)
+        bought_on = bought.happened_on(last, ctx)
+        due_on = bought.due_on(bought_on)
+        if ctx.first_due <= due_on <= ctx.last_due:
+            return None
+        when = "before the plan's first day" if due_on < ctx.first_due else "after its last day"
+        limit = ctx.first_due if due_on < ctx.first_due else ctx.last_due
+        return Absence(
+            "window_passed" if due_on < ctx.first_due else "not_yet",
+            f"the last {purchase} was on {bought_on}; aftercare {s.days_after} days later is "
+            f"due {due_on}, {when} {limit}",
+            {"bought_on": bought_on, "due_on": due_on},
+        )
+
     def occasions(self, ctx: PlanContext) -> Iterator[Occasion | AlreadyPlanned]:
         s = self.settings
         bought = Event(s.days_after)
         conditions = [
             bought.where(Purchase.occurred_at, ctx),
             *completed_purchases(ctx, category=s.category, min_amount=s.min_amount),
+            ctx.in_shard(Purchase.customer_id),
         ]
         rows = ctx.rows(
             select(

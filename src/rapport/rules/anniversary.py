@@ -7,12 +7,13 @@ from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 
 from pydantic import Field
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from rapport.config import RuleSettings
 from rapport.models.enums import Channel
 from rapport.models.tables import Customer, ImportantDate
 from rapport.rules.base import (
+    Absence,
     AlreadyPlanned,
     Occasion,
     PlanContext,
@@ -69,6 +70,32 @@ class Anniversary(Rule):
 
     settings_model = AnniversarySettings
     settings: AnniversarySettings
+
+    def why_not(self, ctx: PlanContext, customer_id: int) -> Absence | None:
+        s = self.settings
+        dates = ctx.rows(
+            select(func.count())
+            .select_from(ImportantDate)
+            .where(ImportantDate.customer_id == customer_id, ImportantDate.yearly.is_(True))
+        ).scalar_one()
+        if s.important_dates and dates:
+            return None  # each date's day is its own; the plan's days hold none of them
+        since = ctx.rows(
+            select(Customer.customer_since).where(Customer.id == customer_id)
+        ).scalar_one()
+        if not s.customer_since or since is None:
+            return Absence("missing_data", "no customer-since date or yearly important date known")
+        yearly = YearlyDate(offset_days=-s.lead_days, feb29=s.feb29)
+        on = yearly.next_after(since.month, since.day, ctx)
+        due = yearly.due_on(on)
+        years = on.year - since.year
+        return Absence(
+            "not_yet",
+            f"customer since {since}: {years} year{'' if years == 1 else 's'} on {on}; the "
+            "note is due "
+            f"{due}, after the plan's last day {ctx.last_due}",
+            {"customer_since": since, "anniversary_on": on, "due_on": due},
+        )
 
     def occasions(self, ctx: PlanContext) -> Iterator[Occasion | AlreadyPlanned | PlannedCount]:
         s = self.settings

@@ -70,6 +70,20 @@ class Occasion:
 
 
 @dataclass(frozen=True, slots=True)
+class Absence:
+    """Why a rule has no occasion for a customer on a day, for ``rapport explain``.
+
+    ``code`` is stable for programs (``missing_data``, ``not_in_segment``, ``cadence``,
+    ...); ``reason`` says it to a person with the numbers that decided it; ``detail``
+    holds those numbers as values.
+    """
+
+    code: str
+    reason: str
+    detail: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
 class AlreadyPlanned:
     """An occasion a rule found already planned, in SQL, and counted without building it.
 
@@ -281,6 +295,12 @@ class Rule(ABC):
         functions. A yearly occasion should be offered for its latest year only, so a
         long outage never floods a customer with old occasions.
         """
+
+    def why_not(self, ctx: PlanContext, customer_id: int) -> Absence | None:
+        """Why :meth:`occasions` found nothing for this customer (``ctx`` is a plan
+        narrowed to them): the missing fact, or when the next occasion falls. None when
+        the rule cannot say more than "nothing due in the plan's days"."""
+        return None
 
     def reconcile(
         self, session: Session, now: dt.datetime, customer_ids: Collection[int] | None

@@ -14,6 +14,7 @@ from rapport.dates import MILESTONE_AGES
 from rapport.models.tables import Customer
 from rapport.rules.base import (
     SAMPLE_DAY,
+    Absence,
     Occasion,
     PlanContext,
     PlannedCount,
@@ -103,3 +104,22 @@ class BirthdayCard(Rule):
                 priority=s.milestone_priority if milestone else s.priority,
                 context={"birthday": birthday_on.isoformat(), "age": age, "milestone": milestone},
             )
+
+    def why_not(self, ctx: PlanContext, customer_id: int) -> Absence | None:
+        s = self.settings
+        row = ctx.rows(
+            select(Customer.birth_month, Customer.birth_day, Customer.birth_year).where(
+                Customer.id == customer_id
+            )
+        ).one_or_none()
+        if row is None or row.birth_month is None or row.birth_day is None:
+            return Absence("missing_data", "no birthday known")
+        birthday = YearlyDate(offset_days=-s.lead_days, feb29=s.feb29)
+        on = birthday.next_after(row.birth_month, row.birth_day, ctx)
+        due = birthday.due_on(on)
+        return Absence(
+            "not_yet",
+            f"birthday on {on}; the card is due {due} ({s.lead_days} days before), after "
+            f"the plan's last day {ctx.last_due}",
+            {"birthday": on, "due_on": due, "last_due": ctx.last_due},
+        )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection, Iterator
+from decimal import Decimal
 from typing import Annotated, Any
 
 from pydantic import Field
@@ -14,6 +15,7 @@ from rapport.config import RuleSettings
 from rapport.models.enums import Channel
 from rapport.models.tables import Customer
 from rapport.rules.base import (
+    Absence,
     Occasion,
     PlanContext,
     PlannedCount,
@@ -108,24 +110,31 @@ class CheckInCall(Rule):
             Customer.check_in_every_days.is_not(None),
             thresholds=ctx.spend_thresholds,
             spend=ctx.history.spend_365d,
+            among=ctx.shard,  # every query of this rule is narrowed to the shard
         )
 
-    def _occasion(self, ctx: PlanContext, row: Any) -> Occasion | None:
+    def _due_on(self, ctx: PlanContext, row: Any) -> dt.date:
+        """The call's day for a candidate row (maybe after the plan's last day)."""
         s = self.settings
         every = row.check_in_every_days or s.every_days
-        anchor_day = ctx.local_date(row.anchor)
-        start = Inactivity.quiet_until(anchor_day, every)
+        start = Inactivity.quiet_until(ctx.local_date(row.anchor), every)
         if row.last_purchase_at is not None:
             quiet_until = ctx.local_date(row.last_purchase_at) + dt.timedelta(
                 days=s.quiet_after_purchase_days
             )
             start = max(start, quiet_until)
-        window = dt.timedelta(days=s.window_days)
-        if start + window < ctx.as_of:
+        if start + dt.timedelta(days=s.window_days) < ctx.as_of:
             # Out of touch for longer than a call's window: call now. A check-in follows
             # the customer's state, not a date, so it is never "missed".
             start = ctx.as_of
-        due_on = ctx.working_days.on_or_after(start)
+        return ctx.working_days.on_or_after(start)
+
+    def _occasion(self, ctx: PlanContext, row: Any) -> Occasion | None:
+        s = self.settings
+        every = row.check_in_every_days or s.every_days
+        anchor_day = ctx.local_date(row.anchor)
+        window = dt.timedelta(days=s.window_days)
+        due_on = self._due_on(ctx, row)
         if due_on > ctx.last_due:
             return None
         last_contact = ctx.local_date(row.last_contact_at) if row.last_contact_at else None
@@ -140,6 +149,53 @@ class CheckInCall(Rule):
                 "every_days": every,
             },
             anchor_at=row.anchor,
+        )
+
+    def why_not(self, ctx: PlanContext, customer_id: int) -> Absence | None:
+        s = self.settings
+        history = ctx.history
+        row = ctx.rows(
+            select(
+                Customer.id,
+                Inactivity.anchor(ctx).label("anchor"),
+                history.last_contact_at.label("last_contact_at"),
+                history.last_purchase_at.label("last_purchase_at"),
+                Customer.check_in_every_days,
+                history.spend_365d.label("spend"),
+                self._segment(ctx).label("member"),
+            ).where(Customer.id == customer_id)
+        ).one()
+        currency = ctx.settings.business.currency
+        if not row.member:
+            threshold = ctx.spend_thresholds.get(s.top_share)
+            spend = Decimal(row.spend or 0)
+            top = f"top {s.top_share:.0%}"
+            detail = {"spend": spend, "threshold": threshold, "top_share": s.top_share}
+            if threshold is None:
+                return Absence(
+                    "not_in_segment",
+                    f"not in the top segment: nobody spent anything in the 365 days to "
+                    f"{ctx.as_of} ({top})",
+                    detail,
+                )
+            tagged = f", and not tagged {s.tag!r}" if s.tag else ""
+            return Absence(
+                "not_in_segment",
+                f"not in the top segment: spend {spend:,.2f} {currency}, threshold "
+                f"{Decimal(threshold):,.2f} {currency} ({top}){tagged}",
+                detail,
+            )
+        every = row.check_in_every_days or s.every_days
+        due_on = self._due_on(ctx, row)
+        if row.last_contact_at is None:
+            last = "no contact on record"
+        else:
+            days = (ctx.as_of - ctx.local_date(row.last_contact_at)).days
+            last = f"contacted {days} days ago"
+        return Absence(
+            "cadence",
+            f"{last}; calls every {every} days, next on {due_on}",
+            {"last_contact_at": row.last_contact_at, "every_days": every, "due_on": due_on},
         )
 
     def reconcile(

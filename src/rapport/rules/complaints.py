@@ -10,16 +10,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection, Iterator
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 from pydantic import Field
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from rapport.config import RuleSettings
 from rapport.models.enums import CaseStatus, Channel
 from rapport.models.tables import Case, OutreachTask
-from rapport.rules.base import Occasion, PlanContext, Rule, RuleContext
+from rapport.rules.base import Absence, Occasion, PlanContext, Rule, RuleContext
 from rapport.rules.triggers import Event, occasion_key
 from rapport.store.tasks import cancel_open_tasks
 
@@ -44,6 +44,27 @@ class _CaseRule(Rule):
     @classmethod
     def reason(cls, context: CaseContext) -> str:
         return f"{cls.title()}: {context.summary} (opened {context.opened_on})"
+
+    #: The complaints the rule acts on (open ones; the survey's are resolved).
+    acts_on: ClassVar[tuple[CaseStatus, ...]] = (CaseStatus.OPEN,)
+
+    def why_not(self, ctx: PlanContext, customer_id: int) -> Absence | None:
+        counts = dict(
+            ctx.rows(
+                select(Case.status, func.count())
+                .where(Case.customer_id == customer_id)
+                .group_by(Case.status)
+            ).all()
+        )
+        if any(counts.get(status) for status in self.acts_on):
+            return None  # its complaints' days are outside the plan's: nothing more to say
+        wanted = " or ".join(status.value for status in self.acts_on)
+        others = ", ".join(f"{n} {status.value}" for status, n in sorted(counts.items()))
+        return Absence(
+            "no_case",
+            f"no {wanted} complaint" + (f" ({others})" if others else ""),
+            {"cases": {str(status.value): n for status, n in counts.items()}},
+        )
 
     @classmethod
     def sample_context(cls, full: bool) -> dict[str, Any]:
@@ -180,6 +201,7 @@ class CaseSurvey(_CaseRule):
     settings_model = CaseSurveySettings
     settings: CaseSurveySettings
     service = True
+    acts_on = (CaseStatus.RESOLVED,)
 
     def occasions(self, ctx: PlanContext) -> Iterator[Occasion]:
         resolved = Event(self.settings.delay_days)

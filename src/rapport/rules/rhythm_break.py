@@ -18,6 +18,7 @@ from rapport.models.enums import Channel, PurchaseStatus
 from rapport.models.tables import Customer, Purchase
 from rapport.rhythm import Visit, lapse, rhythm_of, rhythm_window
 from rapport.rules.base import (
+    Absence,
     AlreadyPlanned,
     Occasion,
     PlanContext,
@@ -81,6 +82,41 @@ class RhythmBreak(Rule):
     settings_model = RhythmBreakSettings
     settings: RhythmBreakSettings
 
+    def why_not(self, ctx: PlanContext, customer_id: int) -> Absence | None:
+        if not ctx.history.current:
+            return None  # the rollups hold today's rhythm, not the plan's day's
+        s = self.settings
+        visits, due_on = ctx.rows(
+            select(Customer.rhythm_visits, Customer.rhythm_due_on).where(Customer.id == customer_id)
+        ).one()
+        if (visits or 0) < s.min_purchases:
+            return Absence(
+                "not_regular",
+                f"not a regular: {visits or 0} purchase{'' if visits == 1 else 's'} in the "
+                "two years to the last one, "
+                f"{s.min_purchases} make a regular",
+                {"visits": visits or 0, "min_purchases": s.min_purchases},
+            )
+        if due_on is None:
+            return Absence(
+                "cadence", "a regular with no lapse ahead: no steady rhythm between purchases"
+            )
+        if due_on > ctx.last_due:
+            return Absence(
+                "cadence",
+                f"a regular ({visits} purchases); a lapse would start on {due_on}, after the "
+                f"plan's last day {ctx.last_due}",
+                {"visits": visits, "due_on": due_on},
+            )
+        if due_on >= ctx.first_due:
+            return None
+        return Absence(
+            "window_passed",
+            f"a regular ({visits} purchases) whose lapse began on {due_on}, before the plan's "
+            f"first day {ctx.first_due}",
+            {"visits": visits, "due_on": due_on},
+        )
+
     def occasions(self, ctx: PlanContext) -> Iterator[Occasion | AlreadyPlanned]:
         s = self.settings
         last_bought = ctx.history.last_purchase_at
@@ -93,6 +129,7 @@ class RhythmBreak(Rule):
                     Customer.rhythm_visits >= s.min_purchases,
                     Customer.rhythm_due_on >= ctx.first_due,
                     Customer.rhythm_due_on <= ctx.last_due,
+                    ctx.in_shard(Customer.id),
                 )
             )
         else:
@@ -155,6 +192,7 @@ class RhythmBreak(Rule):
         bought = select(Purchase.customer_id).where(
             *completed,
             Purchase.occurred_at >= ctx.day_start(ctx.first_due - dt.timedelta(days=366)),
+            ctx.in_shard(Purchase.customer_id),
         )
         for batch in chunked(sorted(set(ctx.session.scalars(bought)))):
             visits: dict[int, list[Visit]] = defaultdict(list)

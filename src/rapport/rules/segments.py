@@ -10,9 +10,10 @@ tag's ``EXISTS``) makes the database test every customer.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, false, func, select, union
+from sqlalchemy import ColumnElement, Select, false, func, select, true, union
 from sqlalchemy.orm import Session
 
 from rapport.models.enums import CustomerStatus
@@ -48,19 +49,32 @@ def top_segment(
     *also: ColumnElement[bool],
     thresholds: dict[float, Any] | None = None,
     spend: Any = None,
+    among: Callable[[Any], ColumnElement[bool]] | None = None,
 ) -> ColumnElement[bool]:
     """SQL for "in the top segment" (or any of ``also``).
 
     ``thresholds`` keeps the spend threshold of each share for the rules of one plan (it
     does not change while they run). ``spend`` is the trailing spend to judge by, as in
-    :func:`top_spend_threshold`.
+    :func:`top_spend_threshold`. ``among`` (SQL for "this customer id is in the plan's
+    shard") narrows each member to the shard, for a query that is narrowed anyway: one
+    customer's membership is then a few index lookups, not the whole segment.
     """
     spend = Customer.spend_365d if spend is None else spend
+
+    def mine(column: Any) -> ColumnElement[bool]:
+        return true() if among is None else among(column)
+
     # Each member is a query of its own (correlate(None): it reads its own table, not
     # the customer row of the query it is put in), answered from an index.
-    members: list[Select[Any]] = [select(Customer.id).where(also_) for also_ in also]
+    members: list[Select[Any]] = [
+        select(Customer.id).where(also_, mine(Customer.id)) for also_ in also
+    ]
     if tag:
-        members.append(select(CustomerTag.customer_id).where(CustomerTag.tag == tag))
+        members.append(
+            select(CustomerTag.customer_id).where(
+                CustomerTag.tag == tag, mine(CustomerTag.customer_id)
+            )
+        )
     if thresholds is None:
         threshold = top_spend_threshold(session, top_share, spend)
     else:
@@ -69,7 +83,9 @@ def top_segment(
         threshold = thresholds[top_share]
     if threshold is not None:
         members.append(
-            select(Customer.id).where(Customer.status == CustomerStatus.ACTIVE, spend >= threshold)
+            select(Customer.id).where(
+                Customer.status == CustomerStatus.ACTIVE, spend >= threshold, mine(Customer.id)
+            )
         )
     if not members:
         return false()

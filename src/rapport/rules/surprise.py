@@ -13,18 +13,25 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import hashlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Annotated, Any, ClassVar
 
 from pydantic import Field
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, func, select
 
 from rapport.config import RuleSettings
 from rapport.consent import reachable_on
 from rapport.models.enums import CaseStatus, Channel, CustomerStatus, TaskKind
 from rapport.models.tables import Case, Customer, OutreachTask
 from rapport.models.values import Amount
-from rapport.rules.base import AlreadyPlanned, Occasion, PlanContext, Rule, RuleContext
+from rapport.rules.base import (
+    Absence,
+    AlreadyPlanned,
+    Occasion,
+    PlanContext,
+    Rule,
+    RuleContext,
+)
 from rapport.rules.check_in_call import CheckInCall
 from rapport.rules.segments import top_segment
 from rapport.rules.triggers import occasion_key
@@ -74,6 +81,58 @@ class Surprise(Rule):
             return min(s.count, int(s.budget // s.gift_value))
         return s.count
 
+    def why_not(self, ctx: PlanContext, customer_id: int) -> Absence | None:
+        segment = CheckInCall.configured(ctx.settings).settings
+        member = top_segment(
+            ctx.session,
+            segment.top_share,
+            segment.tag,
+            thresholds=ctx.spend_thresholds,
+            spend=ctx.history.spend_365d,
+            among=ctx.shard,
+        )
+        row = ctx.rows(
+            select(
+                member.label("member"),
+                Customer.status,
+                Customer.do_not_contact,
+                reachable_on(self.settings.channels, ctx.settings.consent).label("reachable"),
+                select(func.max(OutreachTask.due_on))
+                .where(OutreachTask.customer_id == Customer.id, OutreachTask.rule == self.name)
+                .scalar_subquery()
+                .label("last_gift"),
+            ).where(Customer.id == customer_id)
+        ).one()
+        channels = " or ".join(c.value for c in self.settings.channels)
+        if row.member and row.status is not CustomerStatus.ACTIVE:
+            return Absence("inactive", f"in the top segment, but {row.status.value}")
+        if row.member and row.do_not_contact:
+            return Absence("do_not_contact", "in the top segment, but asked not to be contacted")
+        if row.member and not row.reachable:
+            return Absence("no_consent", f"in the top segment, but cannot be reached by {channels}")
+        year_ago = ctx.last_due.replace(day=1) - dt.timedelta(days=365)
+        if row.member and row.last_gift is not None and row.last_gift >= year_ago:
+            return Absence(
+                "cadence",
+                f"in the top segment, but had a gift due {row.last_gift}: one a year",
+                {"last_gift": row.last_gift},
+            )
+        if row.member:
+            month = ctx.last_due.strftime("%Y-%m")
+            return Absence(
+                "not_drawn",
+                f"in the top segment, but not drawn for {month}: {self.gifts_per_month()} "
+                "gifts a month among the customers who had none in the last 12 months",
+                {"gifts_per_month": self.gifts_per_month()},
+            )
+        tagged = f" or tagged {segment.tag!r}" if segment.tag else ""
+        return Absence(
+            "not_in_segment",
+            f"not in the top segment (top {segment.top_share:.0%} by spend{tagged}): gifts go "
+            "to it alone",
+            {"top_share": segment.top_share},
+        )
+
     def occasions(self, ctx: PlanContext) -> Iterator[Occasion | AlreadyPlanned]:
         month_start = ctx.last_due.replace(day=1)  # the latest month only
         if month_start < ctx.first_due.replace(day=1):
@@ -110,26 +169,40 @@ class Surprise(Rule):
             .exists()
         )
         segment = CheckInCall.configured(ctx.settings).settings
-        # Only customers the planner will reach: one it skipped would be drawn again at
-        # the top of every run, and the month would end short of gifts.
-        conditions = [
-            Customer.status == CustomerStatus.ACTIVE,
-            Customer.do_not_contact.is_(False),
-            reachable_on(self.settings.channels, ctx.settings.consent),
-            top_segment(
-                ctx.session,
-                segment.top_share,
-                segment.tag,
-                thresholds=ctx.spend_thresholds,
-                spend=ctx.history.spend_365d,
-            ),
-            ~recently,
-        ]
-        if self.name in ctx.settings.planner.suppress_during_open_case:
-            open_case = select(Case.id).where(
-                Case.customer_id == Customer.id, Case.status == CaseStatus.OPEN
+
+        def candidates_where(among: Callable[[Any], ColumnElement[bool]] | None) -> list[Any]:
+            """Only customers the planner will reach: one it skipped would be drawn again
+            at the top of every run, and the month would end short of gifts."""
+            conditions = [
+                Customer.status == CustomerStatus.ACTIVE,
+                Customer.do_not_contact.is_(False),
+                reachable_on(self.settings.channels, ctx.settings.consent),
+                top_segment(
+                    ctx.session,
+                    segment.top_share,
+                    segment.tag,
+                    thresholds=ctx.spend_thresholds,
+                    spend=ctx.history.spend_365d,
+                    among=among,
+                ),
+                ~recently,
+            ]
+            if self.name in ctx.settings.planner.suppress_during_open_case:
+                open_case = select(Case.id).where(
+                    Case.customer_id == Customer.id, Case.status == CaseStatus.OPEN
+                )
+                conditions.append(~open_case.exists())
+            return conditions
+
+        # The draw is over every candidate; a plan narrowed to some customers (a shard, or
+        # one customer explained) with none among them has nothing to draw.
+        if ctx.shard is not None:
+            mine = select(Customer.id).where(
+                *candidates_where(ctx.shard), ctx.in_shard(Customer.id)
             )
-            conditions.append(~open_case.exists())
+            if ctx.rows(mine.limit(1)).first() is None:
+                return
+        conditions = candidates_where(None)
         candidates = ctx.rows(select(Customer.id, Customer.external_id).where(*conditions)).all()
         chosen = sorted(
             candidates, key=lambda row: rank(self.settings.seed, month, row.external_id)

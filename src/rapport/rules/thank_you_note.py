@@ -19,6 +19,7 @@ from rapport.models.tables import Customer, OutreachTask, Purchase
 from rapport.models.values import Amount
 from rapport.rules.base import (
     DEFAULT_KINDS,
+    Absence,
     AlreadyPlanned,
     Occasion,
     PlanContext,
@@ -111,6 +112,29 @@ class ThankYouNote(Rule):
     settings: ThankYouNoteSettings
     kinds: ClassVar[Mapping[Channel, TaskKind]] = {**DEFAULT_KINDS, Channel.MAIL: TaskKind.NOTE}
 
+    def why_not(self, ctx: PlanContext, customer_id: int) -> Absence | None:
+        s = self.settings
+        currency = ctx.settings.business.currency
+        last = ctx.rows(
+            self._qualifying(currency)
+            .where(Purchase.customer_id == customer_id, ctx.history.before(Purchase.occurred_at))
+            .order_by(Purchase.occurred_at.desc())
+            .limit(1)
+        ).first()
+        least = f"{Decimal(s.min_amount):,.2f} {currency}"
+        if last is None:
+            return Absence("no_purchase", f"no completed purchase of {least} or more")
+        bought_on = ctx.local_date(last.occurred_at)
+        due_on = bought_on + dt.timedelta(days=s.delay_days)
+        if due_on >= ctx.first_due:
+            return None  # thanked by the welcome, or joined to an earlier note's group
+        return Absence(
+            "window_passed",
+            f"the last purchase of {least} or more was on {bought_on}; its note was due "
+            f"{due_on}, before the plan's first day {ctx.first_due}",
+            {"bought_on": bought_on, "due_on": due_on, "min_amount": s.min_amount},
+        )
+
     def occasions(self, ctx: PlanContext) -> Iterator[Occasion | AlreadyPlanned]:
         s = self.settings
         coalesce = dt.timedelta(days=s.coalesce_days)
@@ -129,6 +153,7 @@ class ThankYouNote(Rule):
                 Purchase.occurred_at >= since,
                 Purchase.occurred_at < until,
                 ctx.history.before(Purchase.occurred_at),
+                ctx.in_shard(Purchase.customer_id),
             )
             .order_by(Purchase.customer_id, Purchase.occurred_at, Purchase.id)
         ).all()

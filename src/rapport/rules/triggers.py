@@ -21,7 +21,12 @@ from typing import Any
 from dateutil.rrule import rrulestr
 from sqlalchemy import ColumnElement, String, and_, case, cast, func, literal, or_, true, tuple_
 
-from rapport.dates import Feb29Policy, latest_yearly_on_or_before, month_days_between
+from rapport.dates import (
+    Feb29Policy,
+    latest_yearly_on_or_before,
+    month_days_between,
+    yearly_date,
+)
 from rapport.models.enums import PurchaseStatus
 from rapport.models.tables import Customer, Purchase
 from rapport.rules.base import PlanContext, planned_for_anchor
@@ -133,6 +138,12 @@ class YearlyDate:
 
     def due_on(self, occurs: dt.date) -> dt.date:
         return occurs + dt.timedelta(days=self.offset_days)
+
+    def next_after(self, month: int, day: int, ctx: PlanContext) -> dt.date:
+        """The first occurrence after the plan's span (its occasion is due after it)."""
+        last = self.span(ctx)[1]
+        on = yearly_date(month, day, last.year, self.feb29)
+        return on if on > last else yearly_date(month, day, last.year + 1, self.feb29)
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from rapport.models.tables import Customer, Purchase
 from rapport.rules.base import (
     DEFAULT_KINDS,
     SAMPLE_DAY,
+    Absence,
     AlreadyPlanned,
     Occasion,
     PlanContext,
@@ -123,6 +124,33 @@ class Welcome(Rule):
     settings: WelcomeSettings
     kinds: ClassVar[Mapping[Channel, TaskKind]] = {**DEFAULT_KINDS, Channel.MAIL: TaskKind.NOTE}
 
+    def why_not(self, ctx: PlanContext, customer_id: int) -> Absence | None:
+        s = self.settings
+        row = ctx.rows(
+            select(
+                ctx.history.first_purchase_at.label("first_purchase_at"), Customer.customer_since
+            ).where(Customer.id == customer_id)
+        ).one()
+        if row.first_purchase_at is None:
+            return Absence("no_purchase", "no purchase yet: the welcome follows the first one")
+        first_day = ctx.local_date(row.first_purchase_at)
+        if not is_new_customer(row.customer_since, first_day, s.new_within_days):
+            return Absence(
+                "not_new",
+                f"customer since {row.customer_since}, before the first recorded purchase on "
+                f"{first_day} by more than {s.new_within_days} days",
+                {"customer_since": row.customer_since, "first_purchase_on": first_day},
+            )
+        due_on = first_day + dt.timedelta(days=s.delay_days)
+        if due_on >= ctx.first_due:
+            return None
+        return Absence(
+            "window_passed",
+            f"first purchase on {first_day}; the welcome was due {due_on}, before the plan's "
+            f"first day {ctx.first_due}",
+            {"first_purchase_on": first_day, "due_on": due_on},
+        )
+
     def occasions(self, ctx: PlanContext) -> Iterator[Occasion | AlreadyPlanned]:
         s = self.settings
         delay = dt.timedelta(days=s.delay_days)
@@ -148,6 +176,7 @@ class Welcome(Rule):
             .where(
                 first_purchase_at >= ctx.day_start(ctx.first_due - delay),
                 first_purchase_at < ctx.day_start(ctx.last_due - delay + dt.timedelta(days=1)),
+                ctx.in_shard(Customer.id),
             )
             # Two purchases at the first instant: the one in the business currency and
             # the larger first, so the welcome carries the thanks if either earns it.

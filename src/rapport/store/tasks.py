@@ -145,6 +145,31 @@ def revise_tasks(
         )
 
 
+def customer_tasks(session: Session, customer_id: int) -> list[Any]:
+    """One customer's tasks, newest due day first: what an explanation cites (id, rule,
+    occasion key, status, reason, kind, channel, due day, window end, service, when
+    completed)."""
+    return list(
+        session.execute(
+            select(
+                OutreachTask.id,
+                OutreachTask.rule,
+                OutreachTask.occasion_key,
+                OutreachTask.status,
+                OutreachTask.reason,
+                OutreachTask.kind,
+                OutreachTask.channel,
+                OutreachTask.due_on,
+                OutreachTask.window_end,
+                OutreachTask.service,
+                OutreachTask.completed_at,
+            )
+            .where(OutreachTask.customer_id == customer_id)
+            .order_by(OutreachTask.due_on.desc(), OutreachTask.id.desc())
+        )
+    )
+
+
 def planned_keys(session: Session, keys: Iterable[str]) -> set[str]:
     """Which of these occasion keys already have a task (of any status)."""
     return stored_keys(session, OutreachTask.occasion_key, keys)
