@@ -213,6 +213,10 @@ def explain_times(
     return seconds, verdicts
 
 
+#: The days ``rapport simulate`` plans in each run (benchmarks/simulate.py plans more).
+SIMULATED_DAYS = 7
+
+
 def one_run(
     url: str,
     files: dict[str, Path],
@@ -273,6 +277,13 @@ def one_run(
     engine.dispose()
     seconds, _ = explain_times(crm, sampled, AS_OF)
     results["explain one customer (median)"] = (statistics.median(seconds), 1.0, rss_mb())
+    # A week planned day by day on a throwaway copy (rapport simulate).
+    step(
+        f"simulate {SIMULATED_DAYS} days",
+        lambda: sum(
+            crm.simulate(AS_OF, AS_OF + dt.timedelta(days=SIMULATED_DAYS - 1)).totals.values()
+        ),
+    )
     step("plan (same day again)", lambda: crm.plan(AS_OF).created)
     step("plan (next day)", lambda: crm.plan(AS_OF + dt.timedelta(days=1)).created)
     # Every open task of the two plans (due by the next day's horizon), rendered as a

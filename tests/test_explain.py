@@ -307,7 +307,9 @@ def test_each_rule_says_why_it_has_nothing(build: Build) -> None:
         "no_occasion",
         "no occasion due from 2026-11-01 to 2026-12-08",
     )
+    assert said["case_follow_up"] == (not_due, "no_case", "no open complaint (1 resolved)")
     assert said["promise_reminder"] == (not_due, "no_promise", "no open promise (1 kept)")
+    assert said["promise_delay_notice"] == (not_due, "no_promise", "no open promise (1 kept)")
     assert said["thank_you_note"] == (
         not_due,
         "no_purchase",
@@ -339,6 +341,39 @@ def test_each_rule_says_why_it_has_nothing(build: Build) -> None:
         not_due,
         "not_in_segment",
         "not in the top segment (top 20% by spend or tagged 'vip'): gifts go to it alone",
+    )
+
+
+def test_family_birthdays_say_what_is_missing_and_when(build: Build) -> None:
+    crm = build(only("family_birthday"))
+    customer(crm, "mo", tags=["vip"])
+    customer(crm, "ned", family=[{"name": "Eero", "relation": "child", "birthday": "--04-02"}])
+    customer(
+        crm,
+        "oona",
+        tags=["vip"],
+        family=[
+            {"name": "Eero", "relation": "child", "birthday": "--04-02"},
+            {"name": "Musti", "relation": "pet", "birthday": "--02-10"},
+        ],
+    )
+    said = {
+        name: verdict(crm.explain(name, DAY), "family_birthday") for name in ("mo", "ned", "oona")
+    }
+    assert (said["mo"].code, said["mo"].reason) == (
+        "missing_data",
+        "no family member's birthday known",
+    )
+    assert (said["ned"].code, said["ned"].reason) == (
+        "not_in_segment",
+        "not in the top segment (top 20% by spend or tagged 'vip'): family birthdays are "
+        "remembered for it alone",
+    )
+    assert (said["oona"].code, said["oona"].due_on, said["oona"].reason) == (
+        "not_yet",
+        D(2027, 2, 3),
+        "Musti's birthday on 2027-02-10; the card is due 2027-02-03, after the plan's last "
+        "day 2026-12-08",
     )
 
 

@@ -228,3 +228,44 @@ def test_a_week_of_a_small_team_prints_on_one_page(
     )
     assert staff_chart.count('class="day') == len(TEAM) * 7
     assert page_count(print_to_pdf(staff_chart, paper, tmp_path)) == 1
+
+
+# ------------------------------------------------------------------------ the simulated load
+
+
+@pytest.fixture(scope="module")
+def simulation_page(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The ``rapport simulate --format html`` page for two weeks of the demo's business,
+    with a second configuration beside it."""
+    from rapport.exports.simulation_page import write_simulation_page
+
+    folder = tmp_path_factory.mktemp("simulation")
+    business = {"name": "Harbour Books", "timezone": "Europe/Helsinki", "country": "FI"}
+    clock = FixedClock(dt.datetime(2026, 11, 23, 4, 0, tzinfo=dt.UTC))
+    url = f"sqlite:///{folder / 'demo.db'}"
+    with Rapport.from_url(url, settings=parse_settings({"business": business}), clock=clock) as crm:
+        crm.migrate()
+        people = list(demo_customers(300, seed=SEED, as_of=AS_OF))
+        crm.upsert_customers(people)
+        crm.record_purchases(demo_purchases(people, seed=SEED, as_of=AS_OF, currency="EUR"))
+        ids = [person["external_id"] for person in people]
+        crm.record_interactions(demo_interactions(ids, seed=SEED, as_of=AS_OF))
+        other = parse_settings(
+            {"business": business, "rules": {"thank_you_note": {"min_amount": 100}}}
+        )
+        result = crm.simulate(
+            AS_OF, AS_OF + dt.timedelta(days=13), compare=other, compare_name="other.toml"
+        )
+        path = folder / "simulation.html"
+        with path.open("w", encoding="utf-8") as handle:
+            write_simulation_page(result, handle, business="Harbour Books", generated_at=clock())
+    return path.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("paper", PAPER_SIZES)
+def test_two_weeks_side_by_side_print_on_one_page(
+    simulation_page: str, paper: str, tmp_path: Path
+) -> None:
+    assert simulation_page.count("data-tasks=") == 2 * 14  # both configurations' days
+    assert "Compared: other.toml" in simulation_page
+    assert page_count(print_to_pdf(simulation_page, paper, tmp_path)) == 1

@@ -45,11 +45,11 @@ from rapport.importing import ImportKind, ImportResult, RowProblem, import_file
 from rapport.messages import MessagePreview, render_tasks, words_of
 from rapport.metrics import OutreachReport, outreach_report
 from rapport.models.enums import (
+    INTERACTION_FOR_TASK,
     OPEN_TASK_STATUSES,
     Channel,
     ConsentState,
     Direction,
-    InteractionKind,
     PromiseStatus,
     TaskKind,
     TaskStatus,
@@ -82,6 +82,7 @@ from rapport.models.values import CurrencyCode, Timestamp
 from rapport.planner import Planner, PlanReport, Shard
 from rapport.privacy import erase_customer, export_customer
 from rapport.rules import CheckInCall, Rule
+from rapport.simulate import Simulation, simulate
 from rapport.staffing import StaffLoad, staff_load
 from rapport.store import CustomerOrder, Store, TaskWords, WriteSummary
 from rapport.templates.render import Renderer
@@ -162,6 +163,7 @@ class Rapport:
         self.settings = settings
         self.currency = settings.business.currency
         self.planner = Planner(settings, rules)
+        self._extra_rules = tuple(rules)
         self.renderer = Renderer(
             user_dirs=[settings.templates_dir] if settings.templates_dir else [],
             default_language=settings.business.language,
@@ -620,6 +622,43 @@ class Rapport:
                 self.planner, store.session, store, customer_id, as_of=day, now=self.now()
             )
 
+    def simulate(
+        self,
+        start: dt.date,
+        end: dt.date,
+        *,
+        compare: Settings | None = None,
+        compare_name: str | None = None,
+        done_on_due_day: bool = True,
+    ) -> Simulation:
+        """Plan every day from ``start`` to ``end`` on a throwaway copy of the data (a
+        copied SQLite file, or a PostgreSQL transaction rolled back): per day the tasks
+        on the list per rule and per person, and what waits for staff. ``compare`` plans
+        the same days with other settings on a copy of its own (``compare_name`` says
+        which, in the result). The real database is never changed. See docs/tuning.md.
+
+        With a host's session, the copy is of what is committed: the session's own
+        uncommitted rows are not in it."""
+        engine = self._engine
+        if engine is None:
+            assert self._session is not None
+            bind = self._session.get_bind()
+            engine = bind if isinstance(bind, Engine) else bind.engine
+        try:
+            result = simulate(engine, self.planner, start, end, done_on_due_day=done_on_due_day)
+            if compare is None:
+                return result
+            other = simulate(
+                engine,
+                Planner(compare, self._extra_rules),
+                start,
+                end,
+                done_on_due_day=done_on_due_day,
+            )
+        except exc.SQLAlchemyError as error:
+            raise _database_error(error) from error
+        return result.model_copy(update={"other": other, "config": compare_name})
+
     def preview(self, task: TaskOut | int) -> MessagePreview:
         """Render one task as it would be written now, without storing anything."""
         [preview] = self.previews([task])
@@ -678,7 +717,8 @@ class Rapport:
         customer got, and the task keeps them as history. A template that fails raises
         :class:`TemplateError` and the task stays open: fix the template, then mark it
         done again. The interaction moves the customer's last contact, so a check-in
-        cycle starts over.
+        cycle starts over; a reminder for staff (kind ``reminder``) records none, as
+        nobody was contacted.
         """
         when = self._timestamp(at, "at")
         with self._store() as store:
@@ -688,20 +728,21 @@ class Rapport:
             )
             if words is not None:
                 store.record_task_words(task_id, words, at=self.now())
-            store.record_interactions(
-                [
-                    InteractionIn(
-                        customer_id=external_id,
-                        occurred_at=when,
-                        kind=_INTERACTION_FOR_TASK[task.kind],
-                        direction=Direction.OUTBOUND,
-                        summary=outcome or f"{task.rule.replace('_', ' ')} done",
-                        staff=staff or task.assigned_to,
-                        task_id=task.id,
-                    )
-                ],
-                self.now(),
-            )
+            if task.kind in INTERACTION_FOR_TASK:  # a reminder for staff contacts nobody
+                store.record_interactions(
+                    [
+                        InteractionIn(
+                            customer_id=external_id,
+                            occurred_at=when,
+                            kind=INTERACTION_FOR_TASK[task.kind],
+                            direction=Direction.OUTBOUND,
+                            summary=outcome or f"{task.rule.replace('_', ' ')} done",
+                            staff=staff or task.assigned_to,
+                            task_id=task.id,
+                        )
+                    ],
+                    self.now(),
+                )
             self._reconcile(store, [external_id])
             return store.get_task(task_id)
 
@@ -907,17 +948,6 @@ class Rapport:
         if value is None:
             return self.now()
         return validate(_Timestamp, {"value": value}, subject=field).value
-
-
-_INTERACTION_FOR_TASK = {
-    TaskKind.CARD: InteractionKind.CARD,
-    TaskKind.NOTE: InteractionKind.LETTER,
-    TaskKind.CALL: InteractionKind.CALL,
-    TaskKind.EMAIL: InteractionKind.EMAIL,
-    TaskKind.SMS: InteractionKind.SMS,
-    TaskKind.GIFT: InteractionKind.NOTE,
-    TaskKind.SURVEY: InteractionKind.NOTE,
-}
 
 
 class _Currency(pydantic.BaseModel):

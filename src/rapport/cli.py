@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from rapport.metrics import OutreachReport, StaffMetrics
     from rapport.models.schemas import CustomerProfile
     from rapport.planner import PlanReport
+    from rapport.simulate import Simulation
     from rapport.staffing import StaffLoad
 
 DEFAULT_DATABASE_URL = "sqlite:///rapport.db"
@@ -502,6 +503,111 @@ def explain(
     ]
     for line in _columns([header, *rows]):
         _out().print(line, markup=False)
+
+
+@app.command()
+def simulate(
+    start: Annotated[
+        dt.date,
+        typer.Option("--from", parser=_parse_day, metavar="DATE", help="The first day."),
+    ],
+    end: Annotated[
+        dt.date, typer.Option("--to", parser=_parse_day, metavar="DATE", help="The last day.")
+    ],
+    db: DbOption = None,
+    config: ConfigOption = None,
+    compare: Annotated[
+        Path | None,
+        typer.Option(
+            "--compare",
+            metavar="FILE",
+            help="Also plan the days with these settings, side by side.",
+            show_default=False,
+        ),
+    ] = None,
+    not_done: Annotated[
+        bool,
+        typer.Option("--not-done", help="Leave each task open instead of done on its due day."),
+    ] = False,
+    format: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            click_type=click.Choice(("table", "json", "html")),
+            help="table, json or html (the load per day, drawn).",
+        ),
+    ] = "table",
+    output: Annotated[Path | None, OutputOption] = None,
+) -> None:
+    """Plan every day of a period on a throwaway copy of the data; the real database is
+    never changed. Per day: the tasks per rule and per person, and what waits."""
+    from rapport.config import load_settings
+
+    with _failures_exit_1():
+        other = load_settings(compare) if compare is not None else None
+    with _rapport(db, config) as crm:
+        result = crm.simulate(
+            start,
+            end,
+            compare=other,
+            compare_name=str(compare) if compare is not None else None,
+            done_on_due_day=not not_done,
+        )
+        business, now = crm.settings.business.name, crm.now()
+    with _failures_exit_1(), output_file(output) as handle:
+        if format == "json":
+            handle.write(result.model_dump_json(indent=2) + "\n")
+        elif format == "html":
+            from rapport.exports.simulation_page import write_simulation_page
+
+            write_simulation_page(result, handle, business=business, generated_at=now)
+        else:
+            _print_simulation(result, handle)
+
+
+def _print_simulation(result: Simulation, handle: TextIO) -> None:
+    """Per day the tasks per rule (and the comparison's), then the totals."""
+    done = "each task done on its due day" if result.done_on_due_day else "nothing done"
+    handle.write(f"simulated {result.start.isoformat()} to {result.end.isoformat()} ({done})\n")
+    other = result.other
+    rules = sorted({*result.totals, *(other.totals if other else {})})
+    header = ("day", *rules, "tasks", "waiting", "staff")
+    rows: list[tuple[str, ...]] = [header]
+    others = {day.day: day for day in other.days} if other else {}
+
+    def cell(mine: int, theirs: int | None) -> str:
+        return str(mine) if theirs is None else f"{mine}/{theirs}"
+
+    for day in result.days:
+        theirs = others.get(day.day)
+        rows.append(
+            (
+                day.day.isoformat(),
+                *(
+                    cell(day.rules.get(rule, 0), theirs.rules.get(rule, 0) if theirs else None)
+                    for rule in rules
+                ),
+                cell(sum(day.rules.values()), sum(theirs.rules.values()) if theirs else None),
+                cell(day.waiting, theirs.waiting if theirs else None),
+                ", ".join(f"{name} {n}" for name, n in day.staff.items()) or "-",
+            )
+        )
+    rows.append(
+        (
+            "total",
+            *(
+                cell(result.totals.get(rule, 0), other.totals.get(rule, 0) if other else None)
+                for rule in rules
+            ),
+            cell(sum(result.totals.values()), sum(other.totals.values()) if other else None),
+            "",
+            "",
+        )
+    )
+    for line in _columns(rows):
+        handle.write(line + "\n")
+    if other is not None:
+        handle.write(f"a/b: these settings / {result.config}\n")
 
 
 def _columns(rows: list[tuple[str, ...]]) -> list[str]:

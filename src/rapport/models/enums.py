@@ -148,3 +148,16 @@ class ConsentScope(StrEnum):
     PHONE = "phone"
     MAIL = "mail"
     DO_NOT_CONTACT = "do_not_contact"
+
+
+#: What a done task records as the customer's interaction (a reminder records none: it
+#: contacts nobody).
+INTERACTION_FOR_TASK = {
+    TaskKind.CARD: InteractionKind.CARD,
+    TaskKind.NOTE: InteractionKind.LETTER,
+    TaskKind.CALL: InteractionKind.CALL,
+    TaskKind.EMAIL: InteractionKind.EMAIL,
+    TaskKind.SMS: InteractionKind.SMS,
+    TaskKind.GIFT: InteractionKind.NOTE,
+    TaskKind.SURVEY: InteractionKind.NOTE,
+}

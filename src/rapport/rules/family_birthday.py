@@ -13,7 +13,15 @@ from sqlalchemy import select
 from rapport.config import RuleSettings
 from rapport.models.enums import Relation
 from rapport.models.tables import Customer, FamilyMember
-from rapport.rules.base import AlreadyPlanned, Occasion, PlanContext, Rule, RuleContext, planned
+from rapport.rules.base import (
+    Absence,
+    AlreadyPlanned,
+    Occasion,
+    PlanContext,
+    Rule,
+    RuleContext,
+    planned,
+)
 from rapport.rules.check_in_call import CheckInCall
 from rapport.rules.segments import top_segment
 from rapport.rules.triggers import YearlyDate, occasion_key, occasion_key_sql
@@ -62,6 +70,47 @@ class FamilyBirthday(Rule):
     settings_model = FamilyBirthdaySettings
     settings: FamilyBirthdaySettings
 
+    def why_not(self, ctx: PlanContext, customer_id: int) -> Absence | None:
+        s = self.settings
+        members = ctx.rows(
+            select(FamilyMember.name, FamilyMember.birth_month, FamilyMember.birth_day).where(
+                FamilyMember.customer_id == customer_id,
+                FamilyMember.birth_month.is_not(None),
+                FamilyMember.birth_day.is_not(None),
+            )
+        ).all()
+        if not members:
+            return Absence("missing_data", "no family member's birthday known")
+        segment = CheckInCall.configured(ctx.settings).settings
+        member_of = top_segment(
+            ctx.session,
+            segment.top_share,
+            segment.tag,
+            thresholds=ctx.spend_thresholds,
+            spend=ctx.history.spend_365d,
+            among=ctx.shard,
+        )
+        if not ctx.rows(select(member_of).where(Customer.id == customer_id)).scalar():
+            tagged = f" or tagged {segment.tag!r}" if segment.tag else ""
+            return Absence(
+                "not_in_segment",
+                f"not in the top segment (top {segment.top_share:.0%} by spend{tagged}): "
+                "family birthdays are remembered for it alone",
+            )
+        birthday = YearlyDate(offset_days=-s.lead_days, feb29=s.feb29)
+        coming = sorted(
+            (birthday.next_after(month, day, ctx), name)
+            for name, month, day in members
+            if month is not None and day is not None
+        )
+        on, name = coming[0]
+        return Absence(
+            "not_yet",
+            f"{name}'s birthday on {on}; the card is due {birthday.due_on(on)}, after the "
+            f"plan's last day {ctx.last_due}",
+            {"birthday": on, "due_on": birthday.due_on(on)},
+        )
+
     def occasions(self, ctx: PlanContext) -> Iterator[Occasion | AlreadyPlanned]:
         s = self.settings
         birthday = YearlyDate(offset_days=-s.lead_days, feb29=s.feb29)
@@ -81,7 +130,9 @@ class FamilyBirthday(Rule):
                     segment.tag,
                     thresholds=ctx.spend_thresholds,
                     spend=ctx.history.spend_365d,
+                    among=ctx.shard,
                 ),
+                ctx.in_shard(FamilyMember.customer_id),
             )
         )
         for member, done in ctx.session.execute(stmt):

@@ -170,6 +170,36 @@ def customer_tasks(session: Session, customer_id: int) -> list[Any]:
     )
 
 
+def due_tasks(session: Session, day: dt.date) -> list[Any]:
+    """The open tasks due by ``day``, the day's list (id, rule, kind, assigned_to and
+    the customer's external id), in id order."""
+    return list(
+        session.execute(
+            select(
+                OutreachTask.id,
+                OutreachTask.rule,
+                OutreachTask.kind,
+                OutreachTask.assigned_to,
+                Customer.external_id,
+            )
+            .join(Customer, Customer.id == OutreachTask.customer_id)
+            .where(OutreachTask.status.in_(OPEN_TASK_STATUSES), OutreachTask.due_on <= day)
+            .order_by(OutreachTask.id)
+        )
+    )
+
+
+def complete_tasks(session: Session, task_ids: Sequence[int], at: dt.datetime) -> None:
+    """Mark open tasks done at ``at``, without keeping words (a simulated day's work)."""
+    for batch in chunked(task_ids, INSERT_BATCH):
+        session.execute(
+            update(OutreachTask)
+            .where(OutreachTask.id.in_(batch), OutreachTask.status.in_(OPEN_TASK_STATUSES))
+            .values(status=TaskStatus.DONE, completed_at=at)
+            .execution_options(synchronize_session=False)
+        )
+
+
 def planned_keys(session: Session, keys: Iterable[str]) -> set[str]:
     """Which of these occasion keys already have a task (of any status)."""
     return stored_keys(session, OutreachTask.occasion_key, keys)
