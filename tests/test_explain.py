@@ -377,6 +377,48 @@ def test_family_birthdays_say_what_is_missing_and_when(build: Build) -> None:
     )
 
 
+def test_the_surprise_draw_says_who_may_be_drawn(build: Build) -> None:
+    """One gift a month among the VIPs: the drawn one is due, the other is not drawn, and
+    those the draw leaves out say why (the same conditions the draw uses)."""
+    crm = build(
+        {
+            **only("surprise"),
+            "rules": {**only("surprise")["rules"], "surprise": {"enabled": True, "count": 1}},
+        }
+    )
+    for name in ("pia", "quinn", "rolf", "sten"):
+        customer(crm, name, tags=["vip"])
+    crm.set_do_not_contact("rolf", True, source="letter")
+    crm.open_case(
+        {
+            "customer_id": "sten",
+            "summary": "Broken lamp",
+            "opened_at": dt.datetime(2026, 11, 30, 9, tzinfo=dt.UTC),
+        }
+    )
+    said = {name: verdict(crm.explain(name, DAY), "surprise") for name in ("pia", "quinn")}
+    [drawn] = [name for name, found in said.items() if found.verdict == Verdict.DUE]
+    [other] = [name for name in said if name != drawn]
+    assert (said[other].verdict, said[other].code, said[other].reason) == (
+        Verdict.NOT_DUE,
+        "not_drawn",
+        "in the top segment, but not drawn for 2026-12: 1 gifts a month among the customers "
+        "who may have one",
+    )
+    rolf = verdict(crm.explain("rolf", DAY), "surprise")
+    assert (rolf.code, rolf.reason) == (
+        "do_not_contact",
+        "in the top segment, but asked not to be contacted",
+    )
+    sten = verdict(crm.explain("sten", DAY), "surprise")
+    assert (sten.code, sten.reason) == (
+        "open_case",
+        "in the top segment, but a complaint is still open",
+    )
+    crm.plan(DAY)
+    assert [t.customer_id for t in crm.find_tasks(rule="surprise")] == [drawn]
+
+
 def test_an_unknown_customer_is_not_found(build: Build) -> None:
     crm = build()
     with pytest.raises(NotFoundError, match="no customer with external_id 'nobody'"):

@@ -162,6 +162,28 @@ def test_nothing_done_keeps_the_tasks_on_the_list(
     for left_open, all_done in zip(open_.days, done.days, strict=True):
         assert total(left_open) >= total(all_done)
     assert total(open_.days[1]) > total(done.days[1])
+    # The totals count each task once, however many days it stayed on the list.
+    assert sum(open_.totals.values()) < sum(total(day) for day in open_.days)
+    assert sum(open_.totals.values()) >= total(open_.days[-1])
+
+
+def test_a_database_path_with_uri_characters_is_copied_read_only(tmp_path: Path) -> None:
+    """A folder named with a # is still opened read-only for the copy (in a URI written
+    by hand, # would end the path), and nothing appears beside it."""
+    folder = tmp_path / "shop #1"
+    folder.mkdir()
+    clock = FixedClock(dt.datetime.combine(START, dt.time(4), tzinfo=dt.UTC))
+    settings = parse_settings({"business": BUSINESS})
+    with Rapport.from_url(f"sqlite:///{folder / 'shop.db'}", settings=settings, clock=clock) as crm:
+        crm.migrate()
+        shop(crm, customers=30)
+    before = hashlib.sha256((folder / "shop.db").read_bytes()).hexdigest()
+    listing = sorted(path.name for path in tmp_path.iterdir())
+    with Rapport.from_url(f"sqlite:///{folder / 'shop.db'}", settings=settings, clock=clock) as crm:
+        result = crm.simulate(START, START + dt.timedelta(days=1))
+    assert sum(result.totals.values()) > 0
+    assert sorted(path.name for path in tmp_path.iterdir()) == listing
+    assert hashlib.sha256((folder / "shop.db").read_bytes()).hexdigest() == before
 
 
 def test_a_bad_period_is_refused(rapport: Rapport) -> None:

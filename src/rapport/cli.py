@@ -554,13 +554,16 @@ def simulate(
             done_on_due_day=not not_done,
         )
         business, now = crm.settings.business.name, crm.now()
+        timezone = crm.settings.business.timezone
     with _failures_exit_1(), output_file(output) as handle:
         if format == "json":
             handle.write(result.model_dump_json(indent=2) + "\n")
         elif format == "html":
             from rapport.exports.simulation_page import write_simulation_page
 
-            write_simulation_page(result, handle, business=business, generated_at=now)
+            write_simulation_page(
+                result, handle, business=business, generated_at=now, timezone=timezone
+            )
         else:
             _print_simulation(result, handle)
 

@@ -211,9 +211,13 @@ class _Words:
         """The verdict on an occasion the rule found already planned: its task's."""
         if not self.day.tallies[rule.name].already_planned:
             return None
+        # The occasion the rule counted is due within the plan's days: its task is one of
+        # those (the open one first), else the rule's newest.
+        ctx = self.day.ctx
         tasks = [task for task in self.tasks if task.rule == rule.name]
-        task = next((t for t in tasks if t.status in OPEN_TASK_STATUSES), None) or next(
-            iter(tasks), None
+        current = [t for t in tasks if t.window_end >= ctx.first_due and t.due_on <= ctx.last_due]
+        task = next((t for t in current if t.status in OPEN_TASK_STATUSES), None) or next(
+            iter(current or tasks), None
         )
         if task is None:
             return None
@@ -222,7 +226,7 @@ class _Words:
         if task.status in OPEN_TASK_STATUSES:
             verdict, code, reason = Verdict.PLANNED, None, None
         elif task.status is TaskStatus.DONE:
-            done = task.completed_at.date() if task.completed_at else task.due_on
+            done = self.day.ctx.local_date(task.completed_at) if task.completed_at else task.due_on
             verdict, code, reason = Verdict.DONE, "done", f"done on {done}"
         elif task.status is TaskStatus.MISSED:
             verdict, code = Verdict.SKIPPED, "window_passed"
@@ -279,7 +283,11 @@ class _Words:
         customer = self.store.get_customer(self.external_id)
         if code == "do_not_contact":
             change = self._latest_change({"do_not_contact"})
-            return "asked not to be contacted" + _changed(change), _change_detail(change)
+            said = "asked not to be contacted"
+            if change is not None:
+                origin = f", source: {change.source}" if change.source else ""
+                said += f" (consent changed {self.day.ctx.local_date(change.changed_at)}{origin})"
+            return said, _change_detail(change)
         channels = list(rule.settings.channels)
         consent = {ch: customer.consent[ch] for ch in channels}
         states = {ch: answer.state for ch, answer in consent.items()}
@@ -296,7 +304,7 @@ class _Words:
             if answered:
                 changed_at, source = max(answered, key=lambda pair: pair[0])
                 where = f", source: {source}" if source else ""
-                parts[-1] += f" (consent changed {changed_at.date()}{where})"
+                parts[-1] += f" (consent changed {self.day.ctx.local_date(changed_at)}{where})"
                 detail.update(changed_at=changed_at, source=source)
             return "; ".join(parts), detail
         if code == "no_contact_details":
@@ -309,9 +317,9 @@ class _Words:
         return code.replace("_", " "), detail
 
     def _allows(self, state: ConsentState, channel: Channel) -> bool:
-        unknown_allowed = self.planner.settings.consent.unknown_allowed
+        """The planner's test (see :func:`rapport.planner.choose_channel`)."""
         return state is ConsentState.GRANTED or (
-            state is ConsentState.UNKNOWN and channel in unknown_allowed
+            state is ConsentState.UNKNOWN and self.planner.settings.consent.allows_unknown(channel)
         )
 
     def _capped(self, occasion: Occasion) -> tuple[str, dict[str, Any]]:
@@ -355,13 +363,6 @@ class _Words:
 def _names(channels: Sequence[Channel]) -> str:
     names = [channel.value for channel in channels]
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-
-
-def _changed(change: ConsentChangeOut | None) -> str:
-    if change is None:
-        return ""
-    source = f", source: {change.source}" if change.source else ""
-    return f" (consent changed {change.changed_at.date()}{source})"
 
 
 def _change_detail(change: ConsentChangeOut | None) -> dict[str, Any]:

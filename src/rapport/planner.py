@@ -17,7 +17,7 @@ import datetime as dt
 import time
 import zoneinfo
 from collections import Counter, defaultdict
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from functools import lru_cache
@@ -411,15 +411,7 @@ class Planner:
         horizon = settings.planner.horizon_days if horizon_days is None else horizon_days
         if horizon < 0:
             raise ConfigError(f"horizon_days: {horizon} is negative")
-        ctx = PlanContext(
-            session=session,
-            as_of=as_of,
-            first_due=as_of - dt.timedelta(days=settings.planner.catch_up_days),
-            last_due=as_of + dt.timedelta(days=horizon),
-            settings=settings,
-            working_days=WorkingDays(settings.business.country),
-            shard=None if shard is None else shard.condition,
-        )
+        ctx = self._context(session, as_of, horizon, None if shard is None else shard.condition)
         expired = cancelled = 0
         if not dry_run:
             self._lock(session, shard)
@@ -485,21 +477,33 @@ class Planner:
         """What a plan for ``as_of`` would decide for one customer, writing nothing: the
         planner's own steps with the plan narrowed to that customer (as a shard narrows
         it), each skipped occasion's reason kept. :mod:`rapport.explain` words it."""
-        settings = self.settings
-        ctx = PlanContext(
-            session=session,
-            as_of=as_of,
-            first_due=as_of - dt.timedelta(days=settings.planner.catch_up_days),
-            last_due=as_of + dt.timedelta(days=settings.planner.horizon_days),
-            settings=settings,
-            working_days=WorkingDays(settings.business.country),
-            shard=lambda column: column == customer_id,
-        )
+        horizon = self.settings.planner.horizon_days
+        ctx = self._context(session, as_of, horizon, lambda column: column == customer_id)
         with plan_page_cache(session.connection()):
             session.flush()
             return self._decide(ctx, now, _OneCustomer(customer_id), trace=True)
 
     # ------------------------------------------------------------------ steps
+
+    def _context(
+        self,
+        session: Session,
+        as_of: dt.date,
+        horizon: int,
+        shard: Callable[[Any], Any] | None,
+    ) -> PlanContext:
+        """What the rules see of a plan for ``as_of``: occasions due from the catch-up
+        limit to the horizon, of the customers ``shard`` selects (None: everyone)."""
+        settings = self.settings
+        return PlanContext(
+            session=session,
+            as_of=as_of,
+            first_due=as_of - dt.timedelta(days=settings.planner.catch_up_days),
+            last_due=as_of + dt.timedelta(days=horizon),
+            settings=settings,
+            working_days=WorkingDays(settings.business.country),
+            shard=shard,
+        )
 
     def _decide(
         self,

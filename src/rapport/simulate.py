@@ -7,6 +7,11 @@ a PostgreSQL transaction that is rolled back. Rules judge the history as it stoo
 each day; by default each task is taken as done on its due day (a contact recorded that
 day, as ``rapport done`` records it), so a check-in done today is not due again
 tomorrow. The real database is never changed.
+
+On PostgreSQL the rolled-back transaction is the real database's: while it runs it holds
+the planner's locks and the rows it changed, so a real plan, or ``rapport done`` on a
+task it marked done, waits until it ends; and the ids it drew from sequences are not
+given back (sequences are not transactional). Simulate outside the morning job's hour.
 """
 
 from __future__ import annotations
@@ -52,7 +57,8 @@ class SimulatedDay(BaseModel):
 
 
 class Simulation(BaseModel):
-    """Every day of a period planned in turn, and the tasks per rule over all of them.
+    """Every day of a period planned in turn, and the tasks per rule over all of them
+    (each task once, however many days it stayed on the list).
 
     ``config`` names the settings file of a comparison (``other``): the same period
     planned with other settings, on its own copy of the same data.
@@ -79,16 +85,19 @@ def simulate(
 ) -> Simulation:
     """Plan every day from ``start`` to ``end`` on a throwaway copy of ``engine``'s data."""
     if end < start:
-        raise ConfigError(f"the period ends ({end}) before it starts ({start})")
+        raise ConfigError(
+            f"the period ends ({end}) before it starts ({start}); swap --from and --to"
+        )
     if (end - start).days + 1 > MAX_DAYS:
         raise ConfigError(
-            f"simulate at most {MAX_DAYS} days at a time, not {(end - start).days + 1}"
+            f"simulate at most {MAX_DAYS} days at a time, not {(end - start).days + 1}; "
+            "split the period"
         )
+    listed: dict[int, str] = {}  # every task on some day's list: its rule
     with _throwaway(engine) as session:
-        days = list(_plan_days(session, planner, start, end, done_on_due_day))
-    totals: Counter[str] = Counter()
-    for day in days:
-        totals.update(day.rules)
+        days = list(_plan_days(session, planner, start, end, done_on_due_day, listed))
+    # Each task once, however many days it stayed on the list (``done_on_due_day=False``).
+    totals = Counter(listed.values())
     return Simulation(
         start=start,
         end=end,
@@ -99,8 +108,14 @@ def simulate(
 
 
 def _plan_days(
-    session: Session, planner: Planner, start: dt.date, end: dt.date, done: bool
+    session: Session,
+    planner: Planner,
+    start: dt.date,
+    end: dt.date,
+    done: bool,
+    listed: dict[int, str],
 ) -> Iterator[SimulatedDay]:
+    """Each day planned in turn; ``listed`` gathers every task on a day's list."""
     settings = planner.settings
     zone = zoneinfo.ZoneInfo(settings.business.timezone)
     store = Store(session, currency=settings.business.currency, timezone=settings.business.timezone)
@@ -109,17 +124,18 @@ def _plan_days(
         # The morning job's run, then the day's list: every open task due by today.
         morning = dt.datetime.combine(day, dt.time(6), tzinfo=zone).astimezone(dt.UTC)
         planner.plan(session, as_of=day, now=morning)
-        listed = due_tasks(session, day)
+        todo = due_tasks(session, day)
+        listed.update((task.id, task.rule) for task in todo)
         waiting = sum(Backlog(session).counts().values())
         yield SimulatedDay(
             day=day,
-            rules=dict(sorted(Counter(task.rule for task in listed).items())),
-            staff=dict(sorted(Counter(task.assigned_to or UNASSIGNED for task in listed).items())),
+            rules=dict(sorted(Counter(task.rule for task in todo).items())),
+            staff=dict(sorted(Counter(task.assigned_to or UNASSIGNED for task in todo).items())),
             waiting=waiting,
         )
-        if done and listed:
+        if done and todo:
             noon = dt.datetime.combine(day, dt.time(12), tzinfo=zone).astimezone(dt.UTC)
-            complete_tasks(session, [task.id for task in listed], noon)
+            complete_tasks(session, [task.id for task in todo], noon)
             store.record_interactions(
                 [
                     InteractionIn(
@@ -131,7 +147,7 @@ def _plan_days(
                         staff=task.assigned_to,
                         task_id=task.id,
                     )
-                    for task in listed
+                    for task in todo
                     if task.kind in INTERACTION_FOR_TASK  # a reminder contacts nobody
                 ],
                 noon,
@@ -172,7 +188,8 @@ def _throwaway(engine: Engine) -> Iterator[Session]:
 def _copy_sqlite(source: Path, target: Path) -> None:
     """A consistent copy of a SQLite file (its write-ahead log included), by SQLite's
     own backup; the source is opened read-only, so nothing about it changes."""
-    reader = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    # As a URI, so that ``mode=ro`` holds whatever characters (#, ?, %) the path has.
+    reader = sqlite3.connect(source.resolve().as_uri() + "?mode=ro", uri=True)
     writer = sqlite3.connect(target)
     try:
         reader.backup(writer)

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Annotated, Any, ClassVar
 
 from pydantic import Field
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, select
 
 from rapport.config import RuleSettings
 from rapport.consent import reachable_on
@@ -81,66 +81,95 @@ class Surprise(Rule):
             return min(s.count, int(s.budget // s.gift_value))
         return s.count
 
-    def why_not(self, ctx: PlanContext, customer_id: int) -> Absence | None:
+    @staticmethod
+    def _month(ctx: PlanContext) -> tuple[dt.date, dt.date]:
+        """The first and last day of the month drawn (the latest the plan reaches)."""
+        start = ctx.last_due.replace(day=1)
+        return start, start.replace(day=calendar.monthrange(start.year, start.month)[1])
+
+    def _conditions(
+        self, ctx: PlanContext, among: Callable[[Any], ColumnElement[bool]] | None
+    ) -> list[tuple[str, ColumnElement[bool]]]:
+        """Who may be drawn, each condition with the reason code of failing it. Only
+        customers the planner will reach: one it skipped would be drawn again at the top
+        of every run, and the month would end short of gifts. ``among`` narrows the
+        segment to a plan's shard (see :func:`top_segment`)."""
+        month_start, month_end = self._month(ctx)
         segment = CheckInCall.configured(ctx.settings).settings
-        member = top_segment(
-            ctx.session,
-            segment.top_share,
-            segment.tag,
-            thresholds=ctx.spend_thresholds,
-            spend=ctx.history.spend_365d,
-            among=ctx.shard,
+        # Gifts of the 12 months up to this one, by the month they were for: a gift
+        # planned for a later month (a plan for a past month) did not exist yet.
+        recently = (
+            select(OutreachTask.id)
+            .where(
+                OutreachTask.customer_id == Customer.id,
+                OutreachTask.rule == self.name,
+                OutreachTask.due_on >= month_start - dt.timedelta(days=365),
+                OutreachTask.due_on <= month_end,
+            )
+            .exists()
         )
-        row = ctx.rows(
-            select(
-                member.label("member"),
-                Customer.status,
-                Customer.do_not_contact,
-                reachable_on(self.settings.channels, ctx.settings.consent).label("reachable"),
-                select(func.max(OutreachTask.due_on))
-                .where(OutreachTask.customer_id == Customer.id, OutreachTask.rule == self.name)
-                .scalar_subquery()
-                .label("last_gift"),
-            ).where(Customer.id == customer_id)
+        conditions = [
+            (
+                "not_in_segment",
+                top_segment(
+                    ctx.session,
+                    segment.top_share,
+                    segment.tag,
+                    thresholds=ctx.spend_thresholds,
+                    spend=ctx.history.spend_365d,
+                    among=among,
+                ),
+            ),
+            ("inactive", Customer.status == CustomerStatus.ACTIVE),
+            ("do_not_contact", Customer.do_not_contact.is_(False)),
+            ("no_consent", reachable_on(self.settings.channels, ctx.settings.consent)),
+            ("cadence", ~recently),
+        ]
+        if self.name in ctx.settings.planner.suppress_during_open_case:
+            open_case = select(Case.id).where(
+                Case.customer_id == Customer.id, Case.status == CaseStatus.OPEN
+            )
+            conditions.append(("open_case", ~open_case.exists()))
+        return conditions
+
+    def why_not(self, ctx: PlanContext, customer_id: int) -> Absence | None:
+        conditions = self._conditions(ctx, ctx.shard)
+        passed = ctx.rows(
+            select(*(condition.label(code) for code, condition in conditions)).where(
+                Customer.id == customer_id
+            )
         ).one()
+        failed = next(
+            (code for (code, _), ok in zip(conditions, passed, strict=True) if not ok), None
+        )
+        segment = CheckInCall.configured(ctx.settings).settings
         channels = " or ".join(c.value for c in self.settings.channels)
-        if row.member and row.status is not CustomerStatus.ACTIVE:
-            return Absence("inactive", f"in the top segment, but {row.status.value}")
-        if row.member and row.do_not_contact:
-            return Absence("do_not_contact", "in the top segment, but asked not to be contacted")
-        if row.member and not row.reachable:
-            return Absence("no_consent", f"in the top segment, but cannot be reached by {channels}")
-        year_ago = ctx.last_due.replace(day=1) - dt.timedelta(days=365)
-        if row.member and row.last_gift is not None and row.last_gift >= year_ago:
-            return Absence(
-                "cadence",
-                f"in the top segment, but had a gift due {row.last_gift}: one a year",
-                {"last_gift": row.last_gift},
-            )
-        if row.member:
-            month = ctx.last_due.strftime("%Y-%m")
-            return Absence(
-                "not_drawn",
-                f"in the top segment, but not drawn for {month}: {self.gifts_per_month()} "
-                "gifts a month among the customers who had none in the last 12 months",
-                {"gifts_per_month": self.gifts_per_month()},
-            )
-        tagged = f" or tagged {segment.tag!r}" if segment.tag else ""
+        words = {
+            "not_in_segment": "not in the top segment (top "
+            f"{segment.top_share:.0%} by spend"
+            + (f" or tagged {segment.tag!r}" if segment.tag else "")
+            + "): gifts go to it alone",
+            "inactive": "in the top segment, but not active",
+            "do_not_contact": "in the top segment, but asked not to be contacted",
+            "no_consent": f"in the top segment, but cannot be reached by {channels}",
+            "cadence": "in the top segment, but had a gift in the last 12 months: one a year",
+            "open_case": "in the top segment, but a complaint is still open",
+        }
+        if failed is not None:
+            return Absence(failed, words[failed])
+        month = self._month(ctx)[0].strftime("%Y-%m")
         return Absence(
-            "not_in_segment",
-            f"not in the top segment (top {segment.top_share:.0%} by spend{tagged}): gifts go "
-            "to it alone",
-            {"top_share": segment.top_share},
+            "not_drawn",
+            f"in the top segment, but not drawn for {month}: {self.gifts_per_month()} gifts "
+            "a month among the customers who may have one",
+            {"gifts_per_month": self.gifts_per_month()},
         )
 
     def occasions(self, ctx: PlanContext) -> Iterator[Occasion | AlreadyPlanned]:
-        month_start = ctx.last_due.replace(day=1)  # the latest month only
+        month_start, month_end = self._month(ctx)  # the latest month only
         if month_start < ctx.first_due.replace(day=1):
             return
         month = month_start.strftime("%Y-%m")
-        month_end = month_start.replace(
-            day=calendar.monthrange(month_start.year, month_start.month)[1]
-        )
         due_on = max(ctx.working_days.on_or_after(month_start), min(ctx.as_of, month_end))
         due_on = min(due_on, month_end)
         prefix = occasion_key(self.name, month, "")
@@ -156,53 +185,14 @@ class Surprise(Rule):
         wanted = self.gifts_per_month() - len(drawn)
         if wanted <= 0:
             return
-        # Gifts of the 12 months up to this one, by the month they were for: a gift
-        # planned for a later month (a plan for a past month) did not exist yet.
-        recently = (
-            select(OutreachTask.id)
-            .where(
-                OutreachTask.customer_id == Customer.id,
-                OutreachTask.rule == self.name,
-                OutreachTask.due_on >= month_start - dt.timedelta(days=365),
-                OutreachTask.due_on <= month_end,
-            )
-            .exists()
-        )
-        segment = CheckInCall.configured(ctx.settings).settings
-
-        def candidates_where(among: Callable[[Any], ColumnElement[bool]] | None) -> list[Any]:
-            """Only customers the planner will reach: one it skipped would be drawn again
-            at the top of every run, and the month would end short of gifts."""
-            conditions = [
-                Customer.status == CustomerStatus.ACTIVE,
-                Customer.do_not_contact.is_(False),
-                reachable_on(self.settings.channels, ctx.settings.consent),
-                top_segment(
-                    ctx.session,
-                    segment.top_share,
-                    segment.tag,
-                    thresholds=ctx.spend_thresholds,
-                    spend=ctx.history.spend_365d,
-                    among=among,
-                ),
-                ~recently,
-            ]
-            if self.name in ctx.settings.planner.suppress_during_open_case:
-                open_case = select(Case.id).where(
-                    Case.customer_id == Customer.id, Case.status == CaseStatus.OPEN
-                )
-                conditions.append(~open_case.exists())
-            return conditions
-
         # The draw is over every candidate; a plan narrowed to some customers (a shard, or
         # one customer explained) with none among them has nothing to draw.
         if ctx.shard is not None:
-            mine = select(Customer.id).where(
-                *candidates_where(ctx.shard), ctx.in_shard(Customer.id)
-            )
+            narrowed = [condition for _, condition in self._conditions(ctx, ctx.shard)]
+            mine = select(Customer.id).where(*narrowed, ctx.in_shard(Customer.id))
             if ctx.rows(mine.limit(1)).first() is None:
                 return
-        conditions = candidates_where(None)
+        conditions = [condition for _, condition in self._conditions(ctx, None)]
         candidates = ctx.rows(select(Customer.id, Customer.external_id).where(*conditions)).all()
         chosen = sorted(
             candidates, key=lambda row: rank(self.settings.seed, month, row.external_id)

@@ -136,12 +136,13 @@ def revise_tasks(
 ) -> None:
     """Give open tasks a new context and window end, as ``(task id, context,
     window_end)``: a thank-you note whose purchases changed since it was planned."""
-    for task_id, context, window_end in revisions:
+    if revisions:
         session.execute(
-            update(OutreachTask)
-            .where(OutreachTask.id == task_id)
-            .values(context=dict(context), window_end=window_end)
-            .execution_options(synchronize_session=False)
+            update(OutreachTask).execution_options(synchronize_session=False),
+            [
+                {"id": task_id, "context": dict(context), "window_end": window_end}
+                for task_id, context, window_end in revisions
+            ],
         )
 
 
