@@ -45,11 +45,9 @@ from rapport.importing import ImportKind, ImportResult, RowProblem, import_file
 from rapport.messages import MessagePreview, render_tasks, words_of
 from rapport.metrics import OutreachReport, outreach_report
 from rapport.models.enums import (
-    INTERACTION_FOR_TASK,
     OPEN_TASK_STATUSES,
     Channel,
     ConsentState,
-    Direction,
     PromiseStatus,
     TaskKind,
     TaskStatus,
@@ -85,6 +83,7 @@ from rapport.rules import CheckInCall, Rule
 from rapport.simulate import Simulation, simulate
 from rapport.staffing import StaffLoad, staff_load
 from rapport.store import CustomerOrder, Store, TaskWords, WriteSummary
+from rapport.store.tasks import task_contact
 from rapport.templates.render import Renderer
 
 _M = TypeVar("_M", bound=pydantic.BaseModel)
@@ -728,21 +727,17 @@ class Rapport:
             )
             if words is not None:
                 store.record_task_words(task_id, words, at=self.now())
-            if task.kind in INTERACTION_FOR_TASK:  # a reminder for staff contacts nobody
-                store.record_interactions(
-                    [
-                        InteractionIn(
-                            customer_id=external_id,
-                            occurred_at=when,
-                            kind=INTERACTION_FOR_TASK[task.kind],
-                            direction=Direction.OUTBOUND,
-                            summary=outcome or f"{task.rule.replace('_', ' ')} done",
-                            staff=staff or task.assigned_to,
-                            task_id=task.id,
-                        )
-                    ],
-                    self.now(),
-                )
+            contact = task_contact(
+                task_id=task.id,
+                customer_id=external_id,
+                kind=task.kind,
+                rule=task.rule,
+                staff=staff or task.assigned_to,
+                at=when,
+                summary=outcome,
+            )
+            if contact is not None:
+                store.record_interactions([contact], self.now())
             self._reconcile(store, [external_id])
             return store.get_task(task_id)
 

@@ -31,11 +31,9 @@ from sqlalchemy.orm import Session
 
 from rapport import database
 from rapport._errors import ConfigError
-from rapport.models.enums import INTERACTION_FOR_TASK, Direction
-from rapport.models.schemas import InteractionIn
 from rapport.planner import Planner
 from rapport.store import Store
-from rapport.store.tasks import complete_tasks, due_tasks
+from rapport.store.tasks import complete_tasks, due_tasks, task_contact
 from rapport.store.waiting import Backlog
 
 #: Who a task without a person goes to, in the per-person counts.
@@ -136,22 +134,19 @@ def _plan_days(
         if done and todo:
             noon = dt.datetime.combine(day, dt.time(12), tzinfo=zone).astimezone(dt.UTC)
             complete_tasks(session, [task.id for task in todo], noon)
-            store.record_interactions(
-                [
-                    InteractionIn(
-                        customer_id=task.external_id,
-                        occurred_at=noon,
-                        kind=INTERACTION_FOR_TASK[task.kind],
-                        direction=Direction.OUTBOUND,
-                        summary=f"{task.rule.replace('_', ' ')} done (simulated)",
-                        staff=task.assigned_to,
-                        task_id=task.id,
-                    )
-                    for task in todo
-                    if task.kind in INTERACTION_FOR_TASK  # a reminder contacts nobody
-                ],
-                noon,
-            )
+            contacts = [
+                task_contact(
+                    task_id=task.id,
+                    customer_id=task.external_id,
+                    kind=task.kind,
+                    rule=task.rule,
+                    staff=task.assigned_to,
+                    at=noon,
+                    summary=f"{task.rule.replace('_', ' ')} done (simulated)",
+                )
+                for task in todo
+            ]
+            store.record_interactions([c for c in contacts if c is not None], noon)
         day += dt.timedelta(days=1)
 
 

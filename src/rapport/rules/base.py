@@ -83,6 +83,38 @@ class Absence:
     detail: Mapping[str, Any] = field(default_factory=dict)
 
 
+def none_to_act_on(
+    ctx: PlanContext,
+    model: Any,
+    customer_id: int,
+    acts_on: Collection[Any],
+    *,
+    code: str,
+    noun: str,
+    records: str,
+) -> Absence | None:
+    """Why a rule about a customer's records (complaints, promises) has no occasion: none
+    of them is in a status it acts on (how many are in the others is said). None when
+    some are: their days are outside the plan's, and there is nothing more to say.
+    ``records`` names the detail holding the counts per status (``cases``)."""
+    counts: dict[Any, int] = dict(
+        ctx.rows(
+            select(model.status, func.count())
+            .where(model.customer_id == customer_id)
+            .group_by(model.status)
+        ).all()
+    )
+    if any(counts.get(status) for status in acts_on):
+        return None
+    wanted = " or ".join(status.value for status in acts_on)
+    others = ", ".join(f"{n} {status.value}" for status, n in sorted(counts.items()))
+    return Absence(
+        code,
+        f"no {wanted} {noun}" + (f" ({others})" if others else ""),
+        {records: {str(status.value): n for status, n in counts.items()}},
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class AlreadyPlanned:
     """An occasion a rule found already planned, in SQL, and counted without building it.

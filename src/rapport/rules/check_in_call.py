@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -210,3 +210,26 @@ class CheckInCall(Rule):
             now=now,
             customer_ids=customer_ids,
         )
+
+
+def top_customers(
+    ctx: PlanContext, among: Callable[[Any], ColumnElement[bool]] | None = None
+) -> ColumnElement[bool]:
+    """SQL for the top segment as the check-in call's settings draw it (its
+    ``top_share`` and ``tag``): the one segment surprise gifts, family birthdays and
+    custom rules' ``top_segment`` condition share. ``among``: see :func:`top_segment`."""
+    s = CheckInCall.configured(ctx.settings).settings
+    return top_segment(
+        ctx.session,
+        s.top_share,
+        s.tag,
+        thresholds=ctx.spend_thresholds,
+        spend=ctx.history.spend_365d,
+        among=among,
+    )
+
+
+def top_customers_words(ctx: PlanContext) -> str:
+    """The top segment in words: ``top 20% by spend or tagged 'vip'``."""
+    s = CheckInCall.configured(ctx.settings).settings
+    return f"top {s.top_share:.0%} by spend" + (f" or tagged {s.tag!r}" if s.tag else "")

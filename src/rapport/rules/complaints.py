@@ -13,13 +13,20 @@ from collections.abc import Collection, Iterator
 from typing import Annotated, Any, ClassVar
 
 from pydantic import Field
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from rapport.config import RuleSettings
 from rapport.models.enums import CaseStatus, Channel
 from rapport.models.tables import Case, OutreachTask
-from rapport.rules.base import Absence, Occasion, PlanContext, Rule, RuleContext
+from rapport.rules.base import (
+    Absence,
+    Occasion,
+    PlanContext,
+    Rule,
+    RuleContext,
+    none_to_act_on,
+)
 from rapport.rules.triggers import Event, occasion_key
 from rapport.store.tasks import cancel_open_tasks
 
@@ -49,21 +56,8 @@ class _CaseRule(Rule):
     acts_on: ClassVar[tuple[CaseStatus, ...]] = (CaseStatus.OPEN,)
 
     def why_not(self, ctx: PlanContext, customer_id: int) -> Absence | None:
-        counts = dict(
-            ctx.rows(
-                select(Case.status, func.count())
-                .where(Case.customer_id == customer_id)
-                .group_by(Case.status)
-            ).all()
-        )
-        if any(counts.get(status) for status in self.acts_on):
-            return None  # its complaints' days are outside the plan's: nothing more to say
-        wanted = " or ".join(status.value for status in self.acts_on)
-        others = ", ".join(f"{n} {status.value}" for status, n in sorted(counts.items()))
-        return Absence(
-            "no_case",
-            f"no {wanted} complaint" + (f" ({others})" if others else ""),
-            {"cases": {str(status.value): n for status, n in counts.items()}},
+        return none_to_act_on(
+            ctx, Case, customer_id, self.acts_on, code="no_case", noun="complaint", records="cases"
         )
 
     @classmethod

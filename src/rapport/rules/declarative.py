@@ -36,8 +36,7 @@ from rapport.rules.base import (
     planned,
 )
 from rapport.rules.birthday_card import BirthdayCard
-from rapport.rules.check_in_call import CheckInCall
-from rapport.rules.segments import top_segment
+from rapport.rules.check_in_call import top_customers
 from rapport.rules.triggers import (
     Calendar,
     Event,
@@ -80,16 +79,7 @@ def condition_sql(condition: CustomCondition, ctx: PlanContext) -> ColumnElement
     if condition.owners:
         parts.append(Customer.owner.in_(condition.owners))
     if condition.top_segment:
-        segment = CheckInCall.configured(ctx.settings).settings
-        parts.append(
-            top_segment(
-                ctx.session,
-                segment.top_share,
-                segment.tag,
-                thresholds=ctx.spend_thresholds,
-                spend=ctx.history.spend_365d,
-            )
-        )
+        parts.append(top_customers(ctx))
     if condition.min_spend_365d is not None:
         parts.append(ctx.history.spend_365d >= condition.min_spend_365d)
     if condition.min_lifetime_value is not None:

@@ -22,8 +22,7 @@ from rapport.rules.base import (
     RuleContext,
     planned,
 )
-from rapport.rules.check_in_call import CheckInCall
-from rapport.rules.segments import top_segment
+from rapport.rules.check_in_call import top_customers, top_customers_words
 from rapport.rules.triggers import YearlyDate, occasion_key, occasion_key_sql
 
 
@@ -81,21 +80,12 @@ class FamilyBirthday(Rule):
         ).all()
         if not members:
             return Absence("missing_data", "no family member's birthday known")
-        segment = CheckInCall.configured(ctx.settings).settings
-        member_of = top_segment(
-            ctx.session,
-            segment.top_share,
-            segment.tag,
-            thresholds=ctx.spend_thresholds,
-            spend=ctx.history.spend_365d,
-            among=ctx.shard,
-        )
+        member_of = top_customers(ctx, among=ctx.shard)
         if not ctx.rows(select(member_of).where(Customer.id == customer_id)).scalar():
-            tagged = f" or tagged {segment.tag!r}" if segment.tag else ""
             return Absence(
                 "not_in_segment",
-                f"not in the top segment (top {segment.top_share:.0%} by spend{tagged}): "
-                "family birthdays are remembered for it alone",
+                f"not in the top segment ({top_customers_words(ctx)}): family birthdays are "
+                "remembered for it alone",
             )
         birthday = YearlyDate(offset_days=-s.lead_days, feb29=s.feb29)
         coming = sorted(
@@ -116,7 +106,6 @@ class FamilyBirthday(Rule):
         birthday = YearlyDate(offset_days=-s.lead_days, feb29=s.feb29)
         month, day_of = FamilyMember.birth_month, FamilyMember.birth_day
         key = occasion_key_sql(self.name, FamilyMember.id, birthday.year_sql(month, day_of, ctx))
-        segment = CheckInCall.configured(ctx.settings).settings
         stmt = (
             select(FamilyMember, planned(key))
             .join(Customer, Customer.id == FamilyMember.customer_id)
@@ -124,14 +113,7 @@ class FamilyBirthday(Rule):
                 month.is_not(None),
                 day_of.is_not(None),
                 birthday.where(month, day_of, ctx),
-                top_segment(
-                    ctx.session,
-                    segment.top_share,
-                    segment.tag,
-                    thresholds=ctx.spend_thresholds,
-                    spend=ctx.history.spend_365d,
-                    among=ctx.shard,
-                ),
+                top_customers(ctx, among=ctx.shard),
                 ctx.in_shard(FamilyMember.customer_id),
             )
         )

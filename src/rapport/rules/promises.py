@@ -13,13 +13,20 @@ from collections.abc import Collection, Iterator
 from typing import Annotated, Any
 
 from pydantic import Field
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from rapport.config import RuleSettings
 from rapport.models.enums import Channel, PromiseStatus
 from rapport.models.tables import OutreachTask, Promise
-from rapport.rules.base import Absence, Occasion, PlanContext, Rule, RuleContext
+from rapport.rules.base import (
+    Absence,
+    Occasion,
+    PlanContext,
+    Rule,
+    RuleContext,
+    none_to_act_on,
+)
 from rapport.rules.triggers import DueDate, occasion_key
 from rapport.store.tasks import cancel_open_tasks
 
@@ -43,20 +50,14 @@ class _PromiseRule(Rule):
         return f"{cls.title()}: {context.what} (promised for {context.promised_on})"
 
     def why_not(self, ctx: PlanContext, customer_id: int) -> Absence | None:
-        counts = dict(
-            ctx.rows(
-                select(Promise.status, func.count())
-                .where(Promise.customer_id == customer_id)
-                .group_by(Promise.status)
-            ).all()
-        )
-        if counts.get(PromiseStatus.OPEN):
-            return None  # its promises' days are outside the plan's: nothing more to say
-        others = ", ".join(f"{n} {status.value}" for status, n in sorted(counts.items()))
-        return Absence(
-            "no_promise",
-            "no open promise" + (f" ({others})" if others else ""),
-            {"promises": {str(status.value): n for status, n in counts.items()}},
+        return none_to_act_on(
+            ctx,
+            Promise,
+            customer_id,
+            (PromiseStatus.OPEN,),
+            code="no_promise",
+            noun="promise",
+            records="promises",
         )
 
     @classmethod

@@ -32,8 +32,7 @@ from rapport.rules.base import (
     Rule,
     RuleContext,
 )
-from rapport.rules.check_in_call import CheckInCall
-from rapport.rules.segments import top_segment
+from rapport.rules.check_in_call import top_customers, top_customers_words
 from rapport.rules.triggers import occasion_key
 
 
@@ -93,9 +92,8 @@ class Surprise(Rule):
         """Who may be drawn, each condition with the reason code of failing it. Only
         customers the planner will reach: one it skipped would be drawn again at the top
         of every run, and the month would end short of gifts. ``among`` narrows the
-        segment to a plan's shard (see :func:`top_segment`)."""
+        segment to a plan's shard (see :func:`top_customers`)."""
         month_start, month_end = self._month(ctx)
-        segment = CheckInCall.configured(ctx.settings).settings
         # Gifts of the 12 months up to this one, by the month they were for: a gift
         # planned for a later month (a plan for a past month) did not exist yet.
         recently = (
@@ -111,14 +109,7 @@ class Surprise(Rule):
         conditions = [
             (
                 "not_in_segment",
-                top_segment(
-                    ctx.session,
-                    segment.top_share,
-                    segment.tag,
-                    thresholds=ctx.spend_thresholds,
-                    spend=ctx.history.spend_365d,
-                    among=among,
-                ),
+                top_customers(ctx, among=among),
             ),
             ("inactive", Customer.status == CustomerStatus.ACTIVE),
             ("do_not_contact", Customer.do_not_contact.is_(False)),
@@ -142,13 +133,10 @@ class Surprise(Rule):
         failed = next(
             (code for (code, _), ok in zip(conditions, passed, strict=True) if not ok), None
         )
-        segment = CheckInCall.configured(ctx.settings).settings
         channels = " or ".join(c.value for c in self.settings.channels)
         words = {
-            "not_in_segment": "not in the top segment (top "
-            f"{segment.top_share:.0%} by spend"
-            + (f" or tagged {segment.tag!r}" if segment.tag else "")
-            + "): gifts go to it alone",
+            "not_in_segment": f"not in the top segment ({top_customers_words(ctx)}): gifts go "
+            "to it alone",
             "inactive": "in the top segment, but not active",
             "do_not_contact": "in the top segment, but asked not to be contacted",
             "no_consent": f"in the top segment, but cannot be reached by {channels}",

@@ -23,8 +23,14 @@ from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from rapport._errors import NotFoundError, StateError
-from rapport.models.enums import OPEN_TASK_STATUSES, TaskKind, TaskStatus
-from rapport.models.schemas import TaskOut
+from rapport.models.enums import (
+    INTERACTION_FOR_TASK,
+    OPEN_TASK_STATUSES,
+    Direction,
+    TaskKind,
+    TaskStatus,
+)
+from rapport.models.schemas import InteractionIn, TaskOut
 from rapport.models.tables import Customer, OutreachTask
 from rapport.store._base import StoreBase, owned_out
 from rapport.store.rows import INSERT_BATCH, chunked, insert_values, rowcount, stored_keys
@@ -187,6 +193,31 @@ def due_tasks(session: Session, day: dt.date) -> list[Any]:
             .where(OutreachTask.status.in_(OPEN_TASK_STATUSES), OutreachTask.due_on <= day)
             .order_by(OutreachTask.id)
         )
+    )
+
+
+def task_contact(
+    *,
+    task_id: int,
+    customer_id: str,
+    kind: TaskKind,
+    rule: str,
+    staff: str | None,
+    at: dt.datetime,
+    summary: str | None = None,
+) -> InteractionIn | None:
+    """The interaction a done task records, so the customer's last contact moves (a
+    check-in cycle starts over); None for a reminder for staff, which contacts nobody."""
+    if kind not in INTERACTION_FOR_TASK:
+        return None
+    return InteractionIn(
+        customer_id=customer_id,
+        occurred_at=at,
+        kind=INTERACTION_FOR_TASK[kind],
+        direction=Direction.OUTBOUND,
+        summary=summary or f"{rule.replace('_', ' ')} done",
+        staff=staff,
+        task_id=task_id,
     )
 
 
