@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Annotated, Any, ClassVar
 
 from pydantic import Field
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, func, select
 
 from rapport.config import RuleSettings
 from rapport.consent import reachable_on
@@ -162,16 +162,12 @@ class Surprise(Rule):
         due_on = min(due_on, month_end)
         prefix = occasion_key(self.name, month, "")
         # By rule first (an index), so the prefix is matched among this rule's few tasks.
-        drawn = ctx.session.scalars(
-            select(OutreachTask.customer_id).where(
-                OutreachTask.rule == self.name, OutreachTask.occasion_key.startswith(prefix)
-            )
-        ).all()
+        this_month = (OutreachTask.rule == self.name, OutreachTask.occasion_key.startswith(prefix))
+        drawn = ctx.session.scalars(select(OutreachTask.customer_id).where(*this_month)).all()
         context = {"month": month, "gift_value": str(self.settings.gift_value or "")}
         for customer_id in drawn:  # this month's draw so far
             yield AlreadyPlanned(customer_id)
-        wanted = self.gifts_per_month() - len(drawn)
-        if wanted <= 0:
+        if len(drawn) >= self.gifts_per_month():
             return
         # The draw is over every candidate; a plan narrowed to some customers (a shard, or
         # one customer explained) with none among them has nothing to draw.
@@ -181,11 +177,21 @@ class Surprise(Rule):
             if ctx.rows(mine.limit(1)).first() is None:
                 return
         conditions = [condition for _, condition in self._conditions(ctx, None)]
-        candidates = ctx.rows(select(Customer.id, Customer.external_id).where(*conditions)).all()
+        # The gifts drawn so far are counted in the candidates' own statement, so both are
+        # read as of one moment: a shard planning beside another sees the other's gifts
+        # in both (they are drawn, and no longer candidates) or in neither, and the month
+        # never gets more than its gifts.
+        so_far = select(func.count()).select_from(OutreachTask).where(*this_month)
+        candidates = ctx.rows(
+            select(
+                Customer.id, Customer.external_id, so_far.scalar_subquery().label("so_far")
+            ).where(*conditions)
+        ).all()
+        wanted = self.gifts_per_month() - (candidates[0].so_far if candidates else 0)
         chosen = sorted(
             candidates, key=lambda row: rank(self.settings.seed, month, row.external_id)
         )
-        for row in chosen[:wanted]:
+        for row in chosen[: max(wanted, 0)]:
             yield Occasion(
                 customer_id=row.id,
                 occasion_key=occasion_key(self.name, month, row.id),
